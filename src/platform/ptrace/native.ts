@@ -1,0 +1,72 @@
+// native.ts is the only importer of the N-API addon. It types the addon's whole
+// surface. Every function returns >= 0 on success or -errno; see native/src.
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+export interface Native {
+  spawnStub(path: string, sockFd: number): number;
+  ptrace(req: number, tid: number, addr: number, data: number): number;
+  getRegs(tid: number, out: BigUint64Array): number;
+  setRegs(tid: number, regs: BigUint64Array): number;
+  getRegset(tid: number, nt: number, buf: Uint8Array): number;
+  setRegset(tid: number, nt: number, buf: Uint8Array): number;
+  getEventMsg(tid: number): number;
+  getSiginfo(tid: number, out: Uint8Array): number;
+  initWaitTimeout(signo: number): number;
+  wait(target: number, timeoutUs: number, regs: BigUint64Array | null, info: Int32Array): number;
+  resumeAndWait(
+    tid: number, request: number, sig: number, setMode: number, regsIn: BigUint64Array,
+    target: number, timeoutUs: number, regsOut: BigUint64Array, info: Int32Array,
+  ): number;
+  inject(tid: number, gadget: number, nr: number, args: Float64Array, info: Int32Array): number;
+  tgkill(tgid: number, tid: number, sig: number): number;
+  vmRead(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
+  vmWrite(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
+  openMem(pid: number): number;
+  socketpair(domain: number, type: number, out: Int32Array): number;
+  sendFds(sock: number, fds: Int32Array, data: Uint8Array): number;
+  recvFds(sock: number, data: Uint8Array, fdsOut: Int32Array, flags: number): number;
+  memfdCreate(name: string, flags: number): number;
+  ioctl(fd: number, req: number, buf: Uint8Array | null, arg: number): number;
+  setNofile(n: number): number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** ROOT is the repository root (dist/platform/ptrace -> ../../..). */
+export const ROOT = path.resolve(here, '../../..');
+
+function load(): Native {
+  const candidates = [
+    path.join(ROOT, 'native/build/Release/tsvisor_native.node'),
+    path.join(ROOT, 'native/build/Debug/tsvisor_native.node'),
+  ];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(`tsvisor native addon not built; looked in: ${candidates.join(', ')} (run npm install)`);
+  }
+  return createRequire(import.meta.url)(found) as Native;
+}
+
+/** native is the loaded addon. */
+export const native: Native = load();
+
+/** STUB_PATH is the static stub binary every guest address space starts from. */
+export const STUB_PATH = path.join(ROOT, 'native/stub/stub');
+
+/** HostError is a failure of one of the Sentry's own host calls, not a guest errno. */
+export class HostError extends Error {
+  readonly errno: number;
+  constructor(call: string, errno: number) {
+    super(`${call} failed: errno ${errno}`);
+    this.errno = errno;
+  }
+}
+
+/** check returns r, or throws HostError when r is -errno. */
+export function check(call: string, r: number): number {
+  if (r < 0) throw new HostError(call, -r);
+  return r;
+}

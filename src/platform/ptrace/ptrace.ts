@@ -1,0 +1,244 @@
+// PtracePlatform runs guest threads as traced host threads of stub processes,
+// stopping at every system call with PTRACE_SYSEMU. All ptrace requests come
+// from the thread that created the stubs (Node's main thread). Waits name a
+// tid or the sandbox's process group, never -1.
+
+import { closeSync, readFileSync, writeSync } from 'node:fs';
+import * as ptrace from '../../abi/linux/ptrace.js';
+import { SYSNO } from '../../abi/linux/sysno.js';
+import type { Platform, Stop, Thread } from '../platform.js';
+import { RegsDirty, StopKind } from '../platform.js';
+import { check, HostError, native, STUB_PATH } from './native.js';
+import { PtraceAddressSpace, PtraceThread } from './subprocess.js';
+
+const OPTIONS =
+  ptrace.PTRACE_O_EXITKILL | ptrace.PTRACE_O_TRACESYSGOOD | ptrace.PTRACE_O_TRACECLONE |
+  ptrace.PTRACE_O_TRACEFORK | ptrace.PTRACE_O_TRACEVFORK;
+const SYSCALL_STOP = 0x80 | 5; // SIGTRAP | 0x80 with TRACESYSGOOD
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const NT_X86_XSTATE = 0x202;
+/** The real-time signal that interrupts a blocking wait (see native/src/ptrace.c). */
+const WAKE_SIGNAL = 61;
+
+function stubEntry(): number {
+  const elf = readFileSync(STUB_PATH);
+  return Number(elf.readBigUInt64LE(24));
+}
+
+export class PtracePlatform implements Platform {
+  readonly gadget: number;
+  /** The Sentry's end of the socket that passes host fds into stubs. */
+  readonly sentrySock: number;
+  private readonly stubSock: number;
+  /** A scratch page mapped in every stub, above the guest's address space. */
+  scratch = 0;
+  private master!: PtraceThread;
+  private pgid = 0;
+  private readonly threads = new Map<number, PtraceThread>();
+  private running = 0;
+  private readonly info = new Int32Array(2);
+  private readonly stopRegs = new BigUint64Array(ptrace.NUM_REGS);
+  private readonly siginfoBuf = new Uint8Array(128);
+
+  constructor() {
+    this.gadget = stubEntry();
+    const sp = new Int32Array(2);
+    check('socketpair', native.socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, sp));
+    this.sentrySock = sp[0];
+    this.stubSock = sp[1];
+    check('initWaitTimeout', native.initWaitTimeout(WAKE_SIGNAL));
+    this.startMaster();
+  }
+
+  /** startMaster spawns the clean stub every new address space is forked from. */
+  private startMaster(): void {
+    const pid = check('spawnStub', native.spawnStub(STUB_PATH, this.stubSock));
+    this.pgid = pid;
+    check('PTRACE_SETOPTIONS', native.ptrace(ptrace.PTRACE_SETOPTIONS, pid, 0, OPTIONS));
+    const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    const reserved: { start: number; end: number; name: string }[] = [];
+    let vdso = 0;
+    let stack: { start: number; end: number } | null = null;
+    for (const line of maps.split('\n')) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (!m) continue;
+      const start = parseInt(m[1], 16);
+      const end = parseInt(m[2], 16);
+      const name = m[3];
+      if (name === '[stack]') stack = { start, end };
+      else reserved.push({ start, end, name: name.startsWith('[') ? name : '[stub]' });
+      if (name === '[vdso]') vdso = start;
+    }
+    const as = new PtraceAddressSpace(this, reserved, vdso);
+    this.master = this.adopt(pid, pid, as, true);
+    // The stub needs no stack; its signals were blocked for the vfork window.
+    if (stack) as.syscall(SYSNO.munmap, stack.start, stack.end - stack.start);
+    const PROT_RW = 3;
+    const MAP_PRIVATE_ANON_FIXED = 0x32;
+    const top = Math.max(...reserved.filter((r) => r.name === '[stub]').map((r) => r.end));
+    this.scratch = as.syscall(SYSNO.mmap, top, 4096, PROT_RW, MAP_PRIVATE_ANON_FIXED, -1, 0);
+    if (this.scratch !== top) throw new HostError('stub scratch mmap', -this.scratch);
+    reserved.push({ start: top, end: top + 4096, name: '[stub]' });
+    // The fresh scratch page is zero: use it as the empty signal set.
+    as.syscall(SYSNO.rt_sigprocmask, 2 /* SIG_SETMASK */, this.scratch, 0, 8);
+    closeSync(this.stubSock);
+  }
+
+  /** adopt registers a new host thread that is in (or about to report) its initial stop. */
+  adopt(tid: number, tgid: number, as: PtraceAddressSpace, alreadyStopped = false): PtraceThread {
+    if (!alreadyStopped) {
+      const r = native.wait(tid, -1, null, this.info);
+      if (r !== tid) throw new HostError(`wait for new thread ${tid}`, r < 0 ? -r : 0);
+    }
+    const t = new PtraceThread(tid, tgid, as);
+    check('getRegs', native.getRegs(tid, t.regs.u64));
+    as.threads.add(t);
+    this.threads.set(tid, t);
+    return t;
+  }
+
+  newAddressSpace(): Thread {
+    return this.master.as.fork(this.master);
+  }
+
+  get runningCount(): number {
+    return this.running;
+  }
+
+  resume(t: Thread, dirty: RegsDirty, sig: number): void {
+    const pt = t as PtraceThread;
+    if (dirty === RegsDirty.Rax) {
+      check('POKEUSER', native.ptrace(ptrace.PTRACE_POKEUSER, pt.tid, ptrace.REG.rax * 8, pt.regs.rax));
+    } else if (dirty === RegsDirty.All) {
+      check('SETREGS', native.setRegs(pt.tid, pt.regs.u64));
+    }
+    const r = native.ptrace(ptrace.PTRACE_SYSEMU, pt.tid, 0, sig);
+    if (r < 0) {
+      this.lost(pt);
+      return;
+    }
+    pt.running = true;
+    this.running++;
+  }
+
+  wait(timeoutUs: number): Stop | null {
+    for (;;) {
+      const r = native.wait(-this.pgid, timeoutUs, this.stopRegs, this.info);
+      const s = this.decode(r);
+      if (s !== undefined) return s;
+    }
+  }
+
+  resumeAndWait(t: Thread, dirty: RegsDirty, sig: number, timeoutUs: number): Stop | null {
+    const pt = t as PtraceThread;
+    const r = native.resumeAndWait(
+      pt.tid, ptrace.PTRACE_SYSEMU, sig, dirty, pt.regs.u64, -this.pgid, timeoutUs, this.stopRegs, this.info);
+    if (r === -3 /* ESRCH: died before resuming */) {
+      this.lost(pt);
+      return { thread: pt, kind: StopKind.Gone, sig: 0 };
+    }
+    pt.running = true;
+    this.running++;
+    const s = this.decode(r);
+    return s !== undefined ? s : this.wait(timeoutUs);
+  }
+
+  private lost(t: PtraceThread): void {
+    if (t.running) this.running--;
+    t.running = false;
+    t.alive = false;
+  }
+
+  /** decode turns a wait result into a Stop: null on timeout, undefined for an
+   *  event to ignore (the exit of a thread the Sentry already let go). */
+  private decode(r: number): Stop | null | undefined {
+    if (r === 0) return null;
+    if (r < 0) {
+      if (r === -10 /* ECHILD */) return null;
+      throw new HostError('wait', -r);
+    }
+    const t = this.threads.get(r);
+    const status = this.info[0];
+    if (!t) return undefined;
+    if (t.running) this.running--;
+    t.running = false;
+    const stopped = (status & 0xff) === 0x7f;
+    if (!stopped) {
+      t.alive = false;
+      this.threads.delete(t.tid);
+      t.as.threads.delete(t);
+      return { thread: t, kind: StopKind.Gone, sig: status & 0x7f };
+    }
+    t.regs.u64.set(this.stopRegs);
+    const sig = (status >> 8) & 0xff;
+    if (sig === SYSCALL_STOP) return { thread: t, kind: StopKind.Syscall, sig: 0 };
+    return { thread: t, kind: StopKind.Signal, sig };
+  }
+
+  /** killThread ends one host thread. The last thread of a host process is
+   *  killed with SIGKILL; another is sent through the gadget into exit(2), as
+   *  SIGKILL would take its whole process. Its exit is reaped later, by wait. */
+  killThread(t: Thread): void {
+    const pt = t as PtraceThread;
+    if (!pt.alive) return;
+    let siblings = false;
+    for (const o of pt.as.threads) if (o !== pt && o.alive && o.tgid === pt.tgid) siblings = true;
+    if (siblings && !pt.running) {
+      pt.regs.rip = this.gadget;
+      pt.regs.rax = SYSNO.exit;
+      pt.regs.set(ptrace.REG.rdi, 0);
+      native.setRegs(pt.tid, pt.regs.u64);
+      native.ptrace(ptrace.PTRACE_CONT, pt.tid, 0, 0);
+    } else {
+      native.tgkill(pt.tgid, pt.tid, 9);
+    }
+    this.forget(pt);
+  }
+
+  /** killProcess ends a whole host process (every thread sharing its tgid). */
+  killProcess(t: Thread): void {
+    const pt = t as PtraceThread;
+    native.tgkill(pt.tgid, pt.tid, 9);
+    for (const o of [...pt.as.threads]) if (o.tgid === pt.tgid) this.forget(o);
+  }
+
+  private forget(t: PtraceThread): void {
+    this.lost(t);
+    this.threads.delete(t.tid);
+    t.as.threads.delete(t);
+  }
+
+  siginfo(t: Thread): Uint8Array {
+    check('GETSIGINFO', native.getSiginfo(t.tid, this.siginfoBuf));
+    return this.siginfoBuf.slice();
+  }
+
+  getFPState(t: Thread): Uint8Array {
+    const buf = new Uint8Array(4096);
+    const n = check('GETREGSET', native.getRegset(t.tid, NT_X86_XSTATE, buf));
+    return buf.subarray(0, n);
+  }
+
+  setFPState(t: Thread, state: Uint8Array): void {
+    check('SETREGSET', native.setRegset(t.tid, NT_X86_XSTATE, state));
+  }
+
+  /** pwrite and close are the platform's own host file operations. */
+  pwrite(fd: number, buf: Uint8Array, pos: number): void {
+    writeSync(fd, buf, 0, buf.length, pos);
+  }
+
+  close(fd: number): void {
+    closeSync(fd);
+  }
+
+  shutdown(): void {
+    try {
+      process.kill(-this.pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
