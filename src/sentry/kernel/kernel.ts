@@ -1,0 +1,217 @@
+// Kernel is the Sentry's core: the task table, the PID namespace, and the run
+// loop that resumes guest threads, waits for their next system call, and
+// dispatches it. The loop runs on Node's main thread (the ptrace tracer).
+// Fast path: a syscall whose handler returns synchronously is answered and
+// the thread resumed in the same native call that waits for its next stop.
+
+import { RegsDirty, StopKind } from '../../platform/platform.js';
+import type { Platform, Stop } from '../../platform/platform.js';
+import type { SyscallResult } from '../syscalls/syscalls.js';
+import { SyscallControl } from '../syscalls/syscalls.js';
+import type { VFS } from '../vfs/vfs.js';
+import { Log } from './log.js';
+import { Task, TaskState } from './task.js';
+import { handleSignalStop } from './task_exit.js';
+import { dispatchSyscall } from './task_syscall.js';
+import type { ThreadGroup } from './thread_group.js';
+
+/** How long a blocking platform wait may last while the event loop has work. */
+const POLL_US = 10_000;
+
+export interface KernelOptions {
+  platform: Platform;
+  vfs: VFS;
+  log: Log;
+  /** hostname as uname(2) reports it. */
+  hostname: string;
+}
+
+export class Kernel {
+  readonly platform: Platform;
+  readonly vfs: VFS;
+  readonly log: Log;
+  hostname: string;
+  domainname = '(none)';
+  readonly tasks = new Map<number, Task>();
+  readonly threadGroups = new Map<number, ThreadGroup>();
+  init: ThreadGroup | null = null;
+  private nextTid = 1;
+  /** Tasks whose result is ready, waiting to be resumed. */
+  private readonly ready: Task[] = [];
+  private wakeLoop: (() => void) | null = null;
+  /** Set when something may have woken a blocked task, so the loop yields to microtasks. */
+  private pendingWake = false;
+  private exitResolve!: (status: number) => void;
+  /** The init process's wait status, once it has exited. */
+  readonly exited: Promise<number>;
+  /** The monotonic clock's origin (boot time), in ns. */
+  readonly bootTime = process.hrtime.bigint();
+
+  constructor(opts: KernelOptions) {
+    this.platform = opts.platform;
+    this.vfs = opts.vfs;
+    this.log = opts.log;
+    this.hostname = opts.hostname;
+    this.exited = new Promise((r) => (this.exitResolve = r));
+  }
+
+  /** Hooks filled in by the signal and futex subsystems. */
+  futexWake?: (t: Task, addr: number, n: number) => void;
+  signalProcess?: (tg: ThreadGroup, sig: number, from: ThreadGroup | null) => void;
+  deliverFault?: (t: Task, sig: number) => void;
+
+  /** allocTid returns an unused guest tid. */
+  allocTid(): number {
+    while (this.tasks.has(this.nextTid) || this.threadGroups.has(this.nextTid)) this.nextTid++;
+    return this.nextTid++;
+  }
+
+  /** completeSyscall records the result of a syscall that blocked and queues the task. */
+  completeSyscall(t: Task, r: SyscallResult): void {
+    if (t.state === TaskState.Dead) return;
+    this.finish(t, r);
+    if (t.state === TaskState.Ready) this.ready.push(t);
+    this.poke();
+  }
+
+  /** finish applies a handler's result to the task's registers. */
+  private finish(t: Task, r: SyscallResult): void {
+    if (t.state === TaskState.Dead) return;
+    if (r instanceof SyscallControl) {
+      t.state = TaskState.Ready;
+      return;
+    }
+    t.setResult(r);
+    t.state = TaskState.Ready;
+  }
+
+  /** makeReady queues a task that is stopped and should run (a new child). */
+  makeReady(t: Task): void {
+    t.state = TaskState.Ready;
+    this.ready.push(t);
+    this.poke();
+  }
+
+  /** poke wakes the run loop if it is waiting for work. */
+  poke(): void {
+    this.pendingWake = true;
+    const w = this.wakeLoop;
+    if (w) {
+      this.wakeLoop = null;
+      w();
+    }
+  }
+
+  /** exitInit records init's exit; run() returns once the loop drains. */
+  initExited(status: number): void {
+    this.exitResolve(status);
+  }
+
+  /** run drives every task until the init process exits; returns its wait status. */
+  async run(): Promise<number> {
+    let done = false;
+    let status = 0;
+    void this.exited.then((s) => {
+      done = true;
+      status = s;
+      this.poke();
+    });
+    const p = this.platform;
+    let stop: Stop | null = null;
+    while (!done) {
+      // Resume every ready task but one, which the fused call below resumes.
+      let last: Task | null = null;
+      while (this.ready.length) {
+        const t = this.ready.shift()!;
+        if (t.state !== TaskState.Ready) continue;
+        if (last) this.resume(last);
+        last = t;
+      }
+      if (last && this.pendingWake) {
+        this.resume(last);
+        last = null;
+      }
+      if (this.pendingWake) {
+        // Let promise continuations (woken readers, exits) run before blocking.
+        this.pendingWake = false;
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      if (last) {
+        const t = last;
+        t.state = TaskState.Running;
+        const dirty = t.dirty;
+        t.dirty = RegsDirty.None;
+        const sig = t.resumeSig;
+        t.resumeSig = 0;
+        stop = p.resumeAndWait(t.thread, dirty, sig, this.hasTimers() ? POLL_US : -1);
+      } else if (p.runningCount > 0) {
+        stop = p.wait(this.hasTimers() ? POLL_US : -1);
+      } else {
+        // Nothing runs on the host: sleep until some task becomes ready.
+        await new Promise<void>((r) => (this.wakeLoop = r));
+        continue;
+      }
+      if (stop === null) {
+        // Timed out: give the event loop a turn (timers, host I/O).
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      this.handleStop(stop);
+    }
+    return status;
+  }
+
+  /** hasTimers reports whether the event loop may have work while guests run. */
+  private hasTimers(): boolean {
+    return this.blockedCount > 0;
+  }
+
+  /** blockedCount is the number of tasks waiting in the Sentry. */
+  blockedCount = 0;
+
+  private resume(t: Task): void {
+    t.state = TaskState.Running;
+    const dirty = t.dirty;
+    t.dirty = RegsDirty.None;
+    const sig = t.resumeSig;
+    t.resumeSig = 0;
+    this.platform.resume(t.thread, dirty, sig);
+  }
+
+  /** handleStop handles one stopped host thread. Await points: none. */
+  private handleStop(stop: Stop): void {
+    const t = stop.thread.owner as Task | null;
+    if (!t || t.state === TaskState.Dead) return;
+    switch (stop.kind) {
+      case StopKind.Syscall: {
+        const r = dispatchSyscall(t);
+        if (r instanceof Promise) {
+          t.state = TaskState.Blocked;
+          this.blockedCount++;
+          r.then(
+            (v) => {
+              this.blockedCount--;
+              this.completeSyscall(t, v);
+            },
+            (e) => {
+              this.blockedCount--;
+              this.log.warning(`task ${t.tid}: syscall promise rejected: ${String(e)}`);
+              this.completeSyscall(t, -38);
+            },
+          );
+          return;
+        }
+        this.finish(t, r);
+        if (t.state === TaskState.Ready) this.ready.unshift(t);
+        return;
+      }
+      case StopKind.Signal:
+        handleSignalStop(t, stop.sig);
+        return;
+      case StopKind.Gone:
+        this.log.debug(`task ${t.tid}: host thread gone (signal ${stop.sig})`);
+        return;
+    }
+  }
+}

@@ -1,0 +1,303 @@
+// Process and thread syscalls: clone family, execve, exit, wait, ids,
+// process groups and sessions.
+
+import * as linuxerr from '../../../abi/linux/errno.js';
+import { SIGCHLD } from '../../../abi/linux/signal.js';
+import { SYSNO } from '../../../abi/linux/sysno.js';
+import * as kclone from '../../kernel/task_clone.js';
+import { execve as doExecve } from '../../kernel/task_exec.js';
+import { exitGroup as doExitGroup, exitStatusCode, exitTask, reap } from '../../kernel/task_exit.js';
+import type { Task } from '../../kernel/task.js';
+import type { ThreadGroup } from '../../kernel/thread_group.js';
+import { EVENT_IN } from '../../vfs/waiter.js';
+import type { SyscallArgs, SyscallEntries, SyscallResult } from '../syscalls.js';
+import { CtrlNoReturn, partial, supported } from '../syscalls.js';
+
+const WNOHANG = 1;
+const WUNTRACED = 2;
+const WEXITED = 4;
+const WCONTINUED = 8;
+const WNOWAIT = 0x01000000;
+const __WNOTHREAD = 0x20000000;
+const __WALL = 0x40000000;
+const __WCLONE = 0x80000000;
+const P_ALL = 0;
+const P_PID = 1;
+const P_PGID = 2;
+const P_PIDFD = 3;
+
+/** clone implements Linux syscall clone(2) (x86-64 argument order). */
+export function clone(t: Task, a: SyscallArgs): number | Promise<number> {
+  const flags = a.uint(0);
+  return kclone.clone(t, {
+    flags: flags & ~0xff,
+    exitSignal: flags & 0xff,
+    stack: a.ptr(1),
+    parentTid: a.ptr(2),
+    childTid: a.ptr(3),
+    tls: a.ptr(4),
+  });
+}
+
+/** clone3 implements Linux syscall clone3(2). */
+export function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
+  const addr = a.ptr(0);
+  const size = a.sizeT(1);
+  if (size < 64) throw linuxerr.EINVAL;
+  const b = t.mm.copyIn(addr, 88 > size ? 64 : 88);
+  const v = new DataView(b.buffer);
+  const u = (o: number) => Number(v.getBigUint64(o, true));
+  const flags = u(0);
+  if (u(8) !== 0 && !(flags & kclone.CLONE_PIDFD)) throw linuxerr.EINVAL;
+  const exitSignal = u(32);
+  if (exitSignal > 64) throw linuxerr.EINVAL;
+  const stack = u(40);
+  const stackSize = u(48);
+  if (b.length > 64 && u(64) !== 0) throw linuxerr.EINVAL; // set_tid
+  if (flags & kclone.CLONE_PIDFD) throw linuxerr.EINVAL; // pidfds: not yet
+  return kclone.clone(t, {
+    flags: flags >>> 0,
+    exitSignal,
+    stack: stack ? stack + stackSize : 0,
+    parentTid: u(24),
+    childTid: u(16),
+    tls: u(56),
+  });
+}
+
+/** fork implements Linux syscall fork(2). */
+export function fork(t: Task): number | Promise<number> {
+  return kclone.clone(t, { flags: 0, exitSignal: SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0 });
+}
+
+/** vfork implements Linux syscall vfork(2). */
+export function vfork(t: Task): number | Promise<number> {
+  return kclone.clone(t, {
+    flags: kclone.CLONE_VM | kclone.CLONE_VFORK, exitSignal: SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0,
+  });
+}
+
+/** execve implements Linux syscall execve(2). */
+export function execve(t: Task, a: SyscallArgs): SyscallResult {
+  const path = t.mm.copyInString(a.ptr(0));
+  const argv = t.mm.copyInStringVec(a.ptr(1));
+  const envp = t.mm.copyInStringVec(a.ptr(2));
+  return doExecve(t, path, argv, envp);
+}
+
+/** execveat implements Linux syscall execveat(2) for AT_FDCWD and absolute paths. */
+export function execveat(t: Task, a: SyscallArgs): SyscallResult {
+  const dirfd = a.int(0);
+  const path = t.mm.copyInString(a.ptr(1));
+  const flags = a.int(4);
+  if (flags & ~(0x100 | 0x1000)) throw linuxerr.EINVAL;
+  let full = path;
+  if (path === '' && (flags & 0x1000)) {
+    full = t.fdTable.get(dirfd).path;
+  } else if (!path.startsWith('/') && dirfd !== -100) {
+    full = t.fdTable.get(dirfd).path + '/' + path;
+  }
+  return doExecve(t, full, t.mm.copyInStringVec(a.ptr(2)), t.mm.copyInStringVec(a.ptr(3)));
+}
+
+/** exit implements Linux syscall exit(2): this thread only. */
+export function exit(t: Task, a: SyscallArgs): SyscallResult {
+  exitTask(t, exitStatusCode(a.int(0)));
+  return CtrlNoReturn;
+}
+
+/** exit_group implements Linux syscall exit_group(2). */
+export function exitGroup(t: Task, a: SyscallArgs): SyscallResult {
+  doExitGroup(t, exitStatusCode(a.int(0)));
+  return CtrlNoReturn;
+}
+
+type Selector = (c: ThreadGroup) => boolean;
+
+/** findWaitable returns a child matching sel that has something to report, or
+ *  null; throws ECHILD when no child matches at all. */
+function findWaitable(t: Task, sel: Selector): ThreadGroup | null {
+  let any = false;
+  for (const c of t.tg.children) {
+    if (!sel(c)) continue;
+    any = true;
+    if (c.zombie) return c;
+  }
+  if (!any) throw linuxerr.ECHILD;
+  return null;
+}
+
+/** waitFor runs find until it reports, blocking on the process's child events. */
+function waitFor<R>(t: Task, nohang: boolean, find: () => R | null, none: R): R | Promise<R> {
+  const r = find();
+  if (r !== null) return r;
+  if (nohang) return none;
+  return (async () => {
+    for (;;) {
+      await t.block(t.tg.childEvents, EVENT_IN);
+      const r2 = find();
+      if (r2 !== null) return r2;
+    }
+  })();
+}
+
+function pidSelector(t: Task, pid: number): Selector {
+  if (pid > 0) return (c) => c.pid === pid;
+  if (pid === 0) return (c) => c.pgid === t.tg.pgid;
+  if (pid === -1) return () => true;
+  return (c) => c.pgid === -pid;
+}
+
+/** wait4 implements Linux syscall wait4(2). */
+export function wait4(t: Task, a: SyscallArgs): number | Promise<number> {
+  const pid = a.int(0);
+  const statusAddr = a.ptr(1);
+  const options = a.int(2);
+  const rusage = a.ptr(3);
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) throw linuxerr.EINVAL;
+  const sel = pidSelector(t, pid);
+  return waitFor(t, (options & WNOHANG) !== 0, () => {
+    const c = findWaitable(t, sel);
+    if (!c) return null;
+    if (statusAddr) t.mm.writeI32(statusAddr, c.exitStatus);
+    if (rusage) t.mm.copyOut(rusage, new Uint8Array(144));
+    reap(c);
+    return c.pid;
+  }, 0);
+}
+
+/** waitid implements Linux syscall waitid(2) for exited children. */
+export function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
+  const idtype = a.int(0);
+  const id = a.int(1);
+  const infop = a.ptr(2);
+  const options = a.int(3);
+  const rusage = a.ptr(4);
+  if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE)) {
+    throw linuxerr.EINVAL;
+  }
+  if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) throw linuxerr.EINVAL;
+  let sel: Selector;
+  switch (idtype) {
+    case P_ALL: sel = () => true; break;
+    case P_PID: sel = (c) => c.pid === id; break;
+    case P_PGID: sel = (c) => c.pgid === (id === 0 ? t.tg.pgid : id); break;
+    case P_PIDFD: throw linuxerr.EINVAL;
+    default: throw linuxerr.EINVAL;
+  }
+  return waitFor(t, (options & WNOHANG) !== 0, () => {
+    if (!(options & WEXITED)) {
+      findWaitable(t, sel);
+      return null;
+    }
+    const c = findWaitable(t, sel);
+    if (!c) return null;
+    if (infop) {
+      const info = new DataView(new ArrayBuffer(128));
+      const st = c.exitStatus;
+      const signaled = (st & 0x7f) !== 0;
+      info.setInt32(0, SIGCHLD, true); // si_signo
+      info.setInt32(8, signaled ? ((st & 0x80) ? 3 : 2) : 1, true); // si_code: CLD_DUMPED/KILLED/EXITED
+      info.setInt32(16, c.pid, true); // si_pid
+      info.setInt32(20, 0, true); // si_uid
+      info.setInt32(24, signaled ? st & 0x7f : (st >> 8) & 0xff, true); // si_status
+      t.mm.copyOut(infop, new Uint8Array(info.buffer));
+    }
+    if (rusage) t.mm.copyOut(rusage, new Uint8Array(144));
+    if (!(options & WNOWAIT)) reap(c);
+    return 0;
+  }, 0);
+}
+
+/** getpid implements Linux syscall getpid(2). */
+export function getpid(t: Task): number {
+  return t.tg.pid;
+}
+
+/** getppid implements Linux syscall getppid(2). */
+export function getppid(t: Task): number {
+  return t.tg.parent ? t.tg.parent.pid : 0;
+}
+
+/** gettid implements Linux syscall gettid(2). */
+export function gettid(t: Task): number {
+  return t.tid;
+}
+
+/** set_tid_address implements Linux syscall set_tid_address(2). */
+export function setTidAddress(t: Task, a: SyscallArgs): number {
+  t.clearChildTid = a.ptr(0);
+  return t.tid;
+}
+
+function processOf(t: Task, pid: number): ThreadGroup {
+  if (pid === 0) return t.tg;
+  const tg = t.kernel.threadGroups.get(pid);
+  if (!tg) throw linuxerr.ESRCH;
+  return tg;
+}
+
+/** getpgid implements Linux syscall getpgid(2). */
+export function getpgid(t: Task, a: SyscallArgs): number {
+  return processOf(t, a.int(0)).pgid;
+}
+
+/** getpgrp implements Linux syscall getpgrp(2). */
+export function getpgrp(t: Task): number {
+  return t.tg.pgid;
+}
+
+/** setpgid implements Linux syscall setpgid(2). */
+export function setpgid(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  let pgid = a.int(1);
+  if (pgid < 0) throw linuxerr.EINVAL;
+  const target = processOf(t, pid);
+  if (target !== t.tg && target.parent !== t.tg) throw linuxerr.ESRCH;
+  if (target.sid !== t.tg.sid) throw linuxerr.EPERM;
+  if (target.sid === target.pid) throw linuxerr.EPERM; // a session leader
+  if (pgid === 0) pgid = target.pid;
+  if (pgid !== target.pid) {
+    let exists = false;
+    for (const g of t.kernel.threadGroups.values()) if (g.pgid === pgid && g.sid === t.tg.sid) exists = true;
+    if (!exists) throw linuxerr.EPERM;
+  }
+  target.pgid = pgid;
+  return 0;
+}
+
+/** getsid implements Linux syscall getsid(2). */
+export function getsid(t: Task, a: SyscallArgs): number {
+  return processOf(t, a.int(0)).sid;
+}
+
+/** setsid implements Linux syscall setsid(2). */
+export function setsid(t: Task): number {
+  const tg = t.tg;
+  for (const g of t.kernel.threadGroups.values()) if (g.pgid === tg.pid) throw linuxerr.EPERM;
+  tg.sid = tg.pid;
+  tg.pgid = tg.pid;
+  return tg.pid;
+}
+
+export const syscalls: SyscallEntries = {
+  [SYSNO.clone]: supported('clone', clone),
+  [SYSNO.clone3]: partial('clone3', clone3, 'CLONE_PIDFD and set_tid are not supported.'),
+  [SYSNO.fork]: supported('fork', fork),
+  [SYSNO.vfork]: supported('vfork', vfork),
+  [SYSNO.execve]: supported('execve', execve),
+  [SYSNO.execveat]: supported('execveat', execveat),
+  [SYSNO.exit]: supported('exit', exit),
+  [SYSNO.exit_group]: supported('exit_group', exitGroup),
+  [SYSNO.wait4]: partial('wait4', wait4, 'Reports exited children only; rusage is zero.'),
+  [SYSNO.waitid]: partial('waitid', waitid, 'Reports exited children only; P_PIDFD unsupported.'),
+  [SYSNO.getpid]: supported('getpid', getpid),
+  [SYSNO.getppid]: supported('getppid', getppid),
+  [SYSNO.gettid]: supported('gettid', gettid),
+  [SYSNO.set_tid_address]: supported('set_tid_address', setTidAddress),
+  [SYSNO.getpgid]: supported('getpgid', getpgid),
+  [SYSNO.getpgrp]: supported('getpgrp', getpgrp),
+  [SYSNO.setpgid]: supported('setpgid', setpgid),
+  [SYSNO.getsid]: supported('getsid', getsid),
+  [SYSNO.setsid]: supported('setsid', setsid),
+};
