@@ -49,7 +49,8 @@ static inline napi_value num(napi_env env, double d) {
   napi_create_double(env, d, &r);
   return r;
 }
-#define RET_ERRNO(r) num(env, (r) < 0 ? -(double)errno : (double)(r))
+/* RET_ERRNO evaluates its argument once and returns it, or -errno if negative. */
+#define RET_ERRNO(expr) ({ long _r = (long)(expr); num(env, _r < 0 ? -(double)errno : (double)_r); })
 
 void register_ptrace(napi_env env, napi_value exports);
 void register_mem(napi_env env, napi_value exports);
