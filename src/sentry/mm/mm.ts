@@ -6,6 +6,14 @@
 import * as linuxerr from '../../abi/linux/errno.js';
 import { PATH_MAX } from '../../abi/linux/file.js';
 import type { AddressSpace } from '../../platform/platform.js';
+import { mmapBase } from './layout.js';
+import type { MmapOpts } from './syscalls.js';
+import { doBrk, doMadvise, doMincore, doMmap, doMprotect, doMremap, doMsync, doMunmap } from './syscalls.js';
+import type { Vma } from './vma.js';
+import { VmaSet } from './vma.js';
+
+export type { MmapOpts } from './syscalls.js';
+export type { Vma } from './vma.js';
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -17,14 +25,112 @@ export class MemoryManager {
   as: AddressSpace;
   /** users counts tasks and vfork children sharing this MM (CLONE_VM). */
   users = 1;
+  /** vmas are the mappings; each holds a reference on its file. */
+  vmas = MemoryManager.newVmaSet();
+  /** mmapBase is the top of the top-down mmap area (set by the loader). */
+  mmapBase = mmapBase(8 * 1024 * 1024, false);
+  /** The program break: the heap is [startBrk, curBrk). */
+  startBrk = 0;
+  curBrk = 0;
+  /** Image layout, for /proc/[pid]/stat, and RLIMIT_DATA. */
+  startCode = 0;
+  endCode = 0;
+  startData = 0;
+  endData = 0;
+  /** stackStart is the initial stack pointer (Linux's mm->start_stack). */
+  stackStart = 0;
+  /** argv and envp strings on the initial stack (for /proc/[pid]/cmdline and environ). */
+  argStart = 0;
+  argEnd = 0;
+  envStart = 0;
+  envEnd = 0;
+  /** auxv is the auxiliary vector as the loader wrote it (pairs of u64, AT_NULL included), for /proc/[pid]/auxv. */
+  auxv: Uint8Array = new Uint8Array(0);
+  /** nextShmIno numbers shared anonymous mappings in /proc/[pid]/maps. */
+  nextShmIno = 1;
 
   constructor(as: AddressSpace) {
     this.as = as;
   }
 
-  /** fork returns the MM of a forked child whose host copy is as. */
+  private static newVmaSet(): VmaSet {
+    const s = new VmaSet();
+    s.onAdd = (v) => v.file?.incRef();
+    s.onDrop = (v) => v.file?.decRef();
+    return s;
+  }
+
+  /** fork returns the MM of a forked child whose host copy is as (the host
+   *  already copied the memory; this copies the bookkeeping). */
   fork(as: AddressSpace): MemoryManager {
-    return new MemoryManager(as);
+    const c = new MemoryManager(as);
+    c.vmas = this.vmas.clone((v) => !v.dontFork, (v) => v.file?.incRef(), (v) => v.file?.decRef());
+    c.mmapBase = this.mmapBase;
+    c.startBrk = this.startBrk;
+    c.curBrk = this.curBrk;
+    c.startCode = this.startCode;
+    c.endCode = this.endCode;
+    c.startData = this.startData;
+    c.endData = this.endData;
+    c.stackStart = this.stackStart;
+    c.argStart = this.argStart;
+    c.argEnd = this.argEnd;
+    c.envStart = this.envStart;
+    c.envEnd = this.envEnd;
+    c.auxv = this.auxv;
+    c.nextShmIno = this.nextShmIno;
+    return c;
+  }
+
+  /** release drops the mappings' file references and ends the host address space. */
+  release(): void {
+    this.vmas.clear();
+    this.as.release();
+  }
+
+  /** mappings returns the VMAs in address order (read-only view, for /proc). */
+  mappings(): readonly Vma[] {
+    return this.vmas.all();
+  }
+
+  /** mmap implements mmap(2); returns the address. Throws Linux's errnos. */
+  mmap(opts: MmapOpts): number {
+    return doMmap(this, opts);
+  }
+
+  /** munmap implements munmap(2). */
+  munmap(addr: number, len: number): void {
+    doMunmap(this, addr, len);
+  }
+
+  /** mprotect implements mprotect(2). */
+  mprotect(addr: number, len: number, prot: number): void {
+    doMprotect(this, addr, len, prot);
+  }
+
+  /** brk implements brk(2): returns the new break, or the unchanged one on failure. */
+  brk(addr: number, asLimit?: number, dataLimit?: number): number {
+    return doBrk(this, addr, asLimit, dataLimit);
+  }
+
+  /** mremap implements mremap(2); returns the mapping's address. */
+  mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number, asLimit?: number): number {
+    return doMremap(this, oldAddr, oldLen, newLen, flags, newAddr, asLimit);
+  }
+
+  /** madvise implements madvise(2). */
+  madvise(addr: number, len: number, advice: number): void {
+    doMadvise(this, addr, len, advice);
+  }
+
+  /** msync implements msync(2). */
+  msync(addr: number, len: number, flags: number): void {
+    doMsync(this, addr, len, flags);
+  }
+
+  /** mincore implements mincore(2): one byte per page of [addr, addr+len). */
+  mincore(addr: number, len: number): Uint8Array {
+    return doMincore(this, addr, len);
   }
 
   /** copyIn returns len bytes of guest memory at addr, or throws EFAULT. */
