@@ -19,6 +19,11 @@ export class Credentials {
   capInheritable = 0n;
   capBounding = ALL_CAPS;
   capAmbient = 0n;
+  /** securebits (SECBIT_KEEP_CAPS...), see prctl(2). */
+  securebits = 0;
+  /** no_new_privs is per task in Linux; it lives here because credentials are
+   *  copied on clone and kept across execve, which is exactly its inheritance. */
+  noNewPrivs = false;
 
   clone(): Credentials {
     const c = new Credentials();

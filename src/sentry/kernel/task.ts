@@ -47,6 +47,12 @@ export class Task {
   clearChildTid = 0;
   robustList = 0;
   robustListLen = 0;
+  /** Signals sent to this thread (tgkill) and not yet delivered (bit sig-1). */
+  pendingSignals = 0n;
+  /** sigaltstack(2) state; flags 2 is SS_DISABLE. */
+  altStack = { sp: 0, size: 0, flags: 2 };
+  /** PR_SET_PDEATHSIG: signal to receive when the parent exits (0: none). */
+  pdeathsig = 0;
   /** comm, the thread name (PR_SET_NAME), at most 15 bytes. */
   name = '';
   /** For the strace log: the syscall being worked on. */

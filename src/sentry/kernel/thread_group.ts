@@ -74,6 +74,10 @@ export class ThreadGroup {
   childUserNs = 0n;
   childSysNs = 0n;
   subreaper = false;
+  /** personality(2) flags, inherited by children and kept across exec. */
+  personality = 0;
+  /** Process-directed signals not yet delivered (bit sig-1). */
+  pendingSignals = 0n;
 
   constructor(pid: number, parent: ThreadGroup | null, sigactions: SigAction[], rlimits: Rlimits, exitSignal: number) {
     this.pid = pid;
