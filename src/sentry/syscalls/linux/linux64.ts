@@ -6,6 +6,7 @@ import type { SyscallEntries, SyscallEntry } from '../syscalls.js';
 import { unimplemented } from '../syscalls.js';
 import * as fd from './sys_fd.js';
 import * as file from './sys_file.js';
+import * as futex from './sys_futex.js';
 import * as getdents from './sys_getdents.js';
 import * as identity from './sys_identity.js';
 import * as ioctl from './sys_ioctl.js';
@@ -24,7 +25,7 @@ import * as time from './sys_time.js';
 import * as tls from './sys_tls.js';
 
 const FAMILIES: Record<string, SyscallEntries> = {
-  fd: fd.syscalls, file: file.syscalls, getdents: getdents.syscalls, identity: identity.syscalls, ioctl: ioctl.syscalls,
+  fd: fd.syscalls, file: file.syscalls, futex: futex.syscalls, getdents: getdents.syscalls, identity: identity.syscalls, ioctl: ioctl.syscalls,
   misc: misc.syscalls, mmap: mmap.syscalls, pipe: pipe.syscalls, poll: poll.syscalls, prctl: prctl.syscalls,
   readWrite: readWrite.syscalls, rlimit: rlimit.syscalls, sched: sched.syscalls, signal: signal.syscalls,
   stat: stat.syscalls, thread: thread.syscalls, time: time.syscalls, tls: tls.syscalls,
