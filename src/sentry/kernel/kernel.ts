@@ -10,6 +10,7 @@ import type { SyscallResult } from '../syscalls/syscalls.js';
 import { SyscallControl } from '../syscalls/syscalls.js';
 import type { VFS } from '../vfs/vfs.js';
 import { Log } from './log.js';
+import { armedRealTimers } from './time.js';
 import { Task, TaskState } from './task.js';
 import { handleSignalStop } from './task_exit.js';
 import { dispatchSyscall } from './task_syscall.js';
@@ -164,7 +165,7 @@ export class Kernel {
 
   /** hasTimers reports whether the event loop may have work while guests run. */
   private hasTimers(): boolean {
-    return this.blockedCount > 0;
+    return this.blockedCount > 0 || armedRealTimers() > 0;
   }
 
   /** blockedCount is the number of tasks waiting in the Sentry. */

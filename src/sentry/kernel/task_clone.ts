@@ -82,6 +82,7 @@ export function clone(t: Task, o: CloneOptions): number | Promise<number> {
     tg.argv = t.tg.argv;
     tg.envp = t.tg.envp;
     tg.exe = t.tg.exe;
+    tg.personality = t.tg.personality;
     parent?.children.add(tg);
     k.threadGroups.set(tid, tg);
   }
@@ -93,6 +94,8 @@ export function clone(t: Task, o: CloneOptions): number | Promise<number> {
   k.tasks.set(tid, child);
   child.name = t.name;
   child.sigmask = t.sigmask;
+  // The alternate signal stack is inherited unless the child shares memory without vfork.
+  if (!(f & CLONE_VM) || (f & CLONE_VFORK)) child.altStack = { ...t.altStack };
   // The child resumes where the parent made the syscall, returning 0.
   child.regs.copyFrom(t.regs);
   child.regs.rax = 0;

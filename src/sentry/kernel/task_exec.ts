@@ -41,7 +41,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): S
   const old = t.thread;
   k.platform.killThread(old);
   old.owner = null;
-  if (--t.mm.users === 0) t.mm.as.release();
+  if (--t.mm.users === 0) t.mm.release();
   t.thread = thread;
   thread.owner = t;
   t.mm = mm;
@@ -63,8 +63,10 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): S
   t.tg.argv = argv;
   t.tg.envp = envp;
   t.tg.exe = res.exe;
-  t.name = res.exe.slice(res.exe.lastIndexOf('/') + 1).slice(0, 15);
+  t.name = res.filename.slice(res.filename.lastIndexOf('/') + 1).slice(0, 15);
   t.clearChildTid = 0;
+  t.altStack = { sp: 0, size: 0, flags: 2 /* SS_DISABLE */ };
+  t.creds.securebits &= ~0x10; // SECBIT_KEEP_CAPS is cleared by execve
   t.tg.vforkDone?.();
   t.tg.vforkDone = null;
   return CtrlNoReturn;

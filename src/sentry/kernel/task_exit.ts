@@ -3,6 +3,7 @@
 
 import * as sig from '../../abi/linux/signal.js';
 import { EVENT_IN } from '../vfs/waiter.js';
+import { deliverParentDeathSignals } from './signals.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
 import type { ThreadGroup } from './thread_group.js';
@@ -46,7 +47,7 @@ function releaseTask(t: Task): void {
   if (t.tid !== t.tg.pid) k.tasks.delete(t.tid);
   k.platform.killThread(t.thread);
   t.thread.owner = null;
-  if (--t.mm.users === 0) t.mm.as.release();
+  if (--t.mm.users === 0) t.mm.release();
 }
 
 /** exitGroup ends every thread of t's process (exit_group(2), fatal signals). */
@@ -69,6 +70,7 @@ function exitProcess(tg: ThreadGroup, status: number): void {
   leader.fdTable.closeAll();
   tg.vforkDone?.();
   tg.vforkDone = null;
+  deliverParentDeathSignals(tg);
   // Children go to init (or the nearest subreaper).
   const reaper = findReaper(tg);
   for (const c of tg.children) {
