@@ -1,0 +1,66 @@
+// `runsc do CMD [ARGS...]`: sandbox one command with no bundle. The host root
+// is the guest's root, read-only with an in-memory writable layer on top; the
+// caller's environment, working directory and stdio are passed through.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseFlags } from '../config/flags.js';
+import type { FlagSpec } from '../config/flags.js';
+import type { Config } from '../config/config.js';
+import { exitCode, runSandbox } from '../boot/sandbox.js';
+
+export const DO_FLAGS: FlagSpec[] = [
+  { name: 'root', kind: 'string', help: 'root directory of the sandbox', default: '/' },
+  { name: 'cwd', kind: 'string', help: 'working directory inside the sandbox (default: the current one)', default: '' },
+  { name: 'ip', kind: 'string', help: 'IPv4 address of the sandbox (network=sandbox)', default: '' },
+  { name: 'quiet', kind: 'bool', help: 'suppress runsc messages', default: false },
+  { name: 'force-overlay', kind: 'bool', help: 'use an overlay for the root (always on)', default: true },
+  { name: 'volume', kind: 'list', help: 'bind mount SRC:DST[:ro] of a host path (repeatable)', default: [] },
+];
+
+/** lookPath finds cmd in the sandbox's PATH as seen through root. */
+function lookPath(cmd: string, envPath: string, root: string): string {
+  if (cmd.includes('/')) return cmd;
+  for (const dir of envPath.split(':')) {
+    if (!dir) continue;
+    const p = path.posix.join(dir, cmd);
+    try {
+      const st = statSync(path.join(root, p));
+      if (st.isFile() && (st.mode & 0o111)) return p;
+    } catch {
+      // not here
+    }
+  }
+  return cmd;
+}
+
+/** callerEnviron is runsc's environment in its original order (process.env reorders it). */
+function callerEnviron(): string[] {
+  try {
+    return readFileSync('/proc/self/environ', 'latin1').split('\0').filter((e) => e.includes('='));
+  } catch {
+    return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  }
+}
+
+export async function doCmd(conf: Config, args: string[]): Promise<number> {
+  const { values, rest } = parseFlags(DO_FLAGS, args);
+  if (rest.length === 0) {
+    process.stderr.write('usage: runsc do [flags] <cmd> [cmd args...]\n');
+    return 2;
+  }
+  const root = path.resolve(values.root as string);
+  const cwd = (values.cwd as string) || process.cwd();
+  const volumes = (values.volume as string[]).map((v) => {
+    const [src, dst, mode] = v.split(':');
+    if (!src || !dst || !existsSync(src)) throw new Error(`bad --volume ${v}: want HOSTPATH:GUESTPATH[:ro]`);
+    return { hostPath: path.resolve(src), guestPath: dst, readonly: mode === 'ro' };
+  });
+  const envp = callerEnviron();
+  const argv = [lookPath(rest[0], process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', root), ...rest.slice(1)];
+  const status = await runSandbox(conf, {
+    argv, envp, cwd, hostRoot: root, volumes, hostname: os.hostname(),
+  });
+  return exitCode(status);
+}

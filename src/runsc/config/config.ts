@@ -1,0 +1,52 @@
+// Config holds runsc's global flags, named as gVisor names them.
+
+import type { FlagSpec, FlagValues } from './flags.js';
+
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'root', kind: 'string', help: 'root directory for storage of container state', default: '' },
+  { name: 'debug', kind: 'bool', help: 'enable debug logging', default: false },
+  { name: 'debug-log', kind: 'string', help: 'additional location for logs (a file path)', default: '' },
+  { name: 'strace', kind: 'bool', help: 'enable strace of guest system calls', default: false },
+  { name: 'strace-syscalls', kind: 'string', help: 'comma-separated list of syscalls to trace (all if empty)', default: '' },
+  { name: 'platform', kind: 'string', help: 'platform that runs guest code: ptrace', default: 'ptrace' },
+  { name: 'network', kind: 'string', help: 'network: sandbox, host or none', default: 'sandbox' },
+  { name: 'log', kind: 'string', help: 'file path where internal debug information is written', default: '' },
+  { name: 'log-format', kind: 'string', help: 'log format: text or json', default: 'text' },
+  { name: 'log-fd', kind: 'int', help: 'file descriptor to log to', default: -1 },
+  { name: 'debug-log-fd', kind: 'int', help: 'file descriptor to write debug logs to', default: -1 },
+  { name: 'rootless', kind: 'bool', help: 'run without root (maps the caller to root inside)', default: false },
+  { name: 'systemd-cgroup', kind: 'bool', help: 'use systemd for cgroups (accepted)', default: false },
+  { name: 'file-access', kind: 'string', help: 'root file system access: exclusive or shared', default: 'exclusive' },
+  { name: 'overlay2', kind: 'string', help: 'overlay medium for the root: root:memory', default: 'root:memory' },
+  { name: 'ignore-cgroups', kind: 'bool', help: 'do not configure cgroups', default: false },
+  { name: 'host-uds', kind: 'string', help: 'host Unix domain socket access: none, open, create, all', default: 'none' },
+  { name: 'no-seccomp', kind: 'bool', help: 'debugging only: do not install seccomp filters', default: false },
+];
+
+export interface Config {
+  root: string;
+  debug: boolean;
+  debugLog: string;
+  strace: boolean;
+  straceSyscalls: string[];
+  platform: string;
+  network: string;
+  log: string;
+  logFormat: string;
+  rootless: boolean;
+}
+
+export function configFrom(v: FlagValues): Config {
+  return {
+    root: (v.root as string) || (process.getuid?.() === 0 ? '/var/run/runsc' : `${process.env.XDG_RUNTIME_DIR ?? '/tmp'}/runsc`),
+    debug: v.debug as boolean,
+    debugLog: v['debug-log'] as string,
+    strace: v.strace as boolean,
+    straceSyscalls: ((v['strace-syscalls'] as string) || '').split(',').filter(Boolean),
+    platform: v.platform as string,
+    network: v.network as string,
+    log: v.log as string,
+    logFormat: v['log-format'] as string,
+    rootless: v.rootless as boolean,
+  };
+}

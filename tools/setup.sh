@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs everything tsvisor and its tests need on a fresh Debian 12 machine
+# (run as root), then builds: Debian packages, npm packages, the native addon
+# and the stub (npm's install script), and the TypeScript.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends \
+    build-essential python3 make gcc g++ libc6-dev \
+    busybox-static bash coreutils grep sed gawk findutils procps manpages-dev runsc >/dev/null
+fi
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+npm run build
