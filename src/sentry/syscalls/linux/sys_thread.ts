@@ -48,7 +48,6 @@ export function clone3(t: Task, a: SyscallArgs): number | Promise<number> {
   const v = new DataView(b.buffer);
   const u = (o: number) => Number(v.getBigUint64(o, true));
   const flags = u(0);
-  if (u(8) !== 0 && !(flags & kclone.CLONE_PIDFD)) throw linuxerr.EINVAL;
   const exitSignal = u(32);
   if (exitSignal > 64) throw linuxerr.EINVAL;
   const stack = u(40);
