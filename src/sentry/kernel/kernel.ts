@@ -56,6 +56,10 @@ export class Kernel {
     this.exited = new Promise((r) => (this.exitResolve = r));
   }
 
+  /** beforeResume runs before a task goes back to guest code (signal
+   *  delivery, syscall restart). It returns false when the task must not be
+   *  resumed after all (it died, or stopped for job control). */
+  beforeResume?: (t: Task) => boolean;
   /** Hooks filled in by the signal and futex subsystems. */
   futexWake?: (t: Task, addr: number, n: number) => void;
   signalProcess?: (tg: ThreadGroup, sig: number, from: ThreadGroup | null) => void;
@@ -138,6 +142,7 @@ export class Kernel {
         await new Promise<void>((r) => setImmediate(r));
         continue;
       }
+      if (last && this.beforeResume && !this.beforeResume(last)) last = null;
       if (last) {
         const t = last;
         t.state = TaskState.Running;
@@ -172,6 +177,7 @@ export class Kernel {
   blockedCount = 0;
 
   private resume(t: Task): void {
+    if (this.beforeResume && !this.beforeResume(t)) return;
     t.state = TaskState.Running;
     const dirty = t.dirty;
     t.dirty = RegsDirty.None;
