@@ -99,8 +99,14 @@ export class FileDescription {
     this.refs++;
   }
 
+  /** onRelease, if set, runs after impl.release when the last reference goes (flock/OFD lock release). */
+  onRelease: (() => void) | null = null;
+
   decRef(): void {
-    if (--this.refs === 0) this.impl.release?.();
+    if (--this.refs === 0) {
+      this.impl.release?.();
+      this.onRelease?.();
+    }
   }
 
   get readable(): boolean {

@@ -1,0 +1,35 @@
+// /sys, minimal: a read-only tree with what common programs read (the CPU
+// lists glibc's get_nprocs uses).
+
+import { availableParallelism } from 'node:os';
+import { kernelCaller } from '../../vfs/caller.js';
+import type { Caller } from '../../vfs/inode.js';
+import type { TmpfsDir } from '../tmpfs/tmpfs.js';
+import { Tmpfs, TmpfsFile } from '../tmpfs/tmpfs.js';
+
+export const SYSFS_MAGIC = 0x62656572;
+
+function mkdirs(c: Caller, root: TmpfsDir, path: string): TmpfsDir {
+  let d = root;
+  for (const name of path.split('/')) d = (d.entries.get(name) as TmpfsDir | undefined) ?? (d.mkdir(c, name, 0o755) as TmpfsDir);
+  return d;
+}
+
+function put(c: Caller, d: TmpfsDir, name: string, content: string): void {
+  const f = d.create(c, name, 0o444) as TmpfsFile;
+  f.write(Buffer.from(content), 0);
+}
+
+/** newSysfs builds /sys (mount it read-only). */
+export function newSysfs(): Tmpfs {
+  const fs = new Tmpfs({ type: 'sysfs', source: 'sysfs', mode: 0o555, magic: SYSFS_MAGIC, options: '' });
+  const c = kernelCaller();
+  const cpus = `0-${availableParallelism() - 1}\n`;
+  const cpu = mkdirs(c, fs.root, 'devices/system/cpu');
+  for (const f of ['online', 'possible', 'present']) put(c, cpu, f, cpus);
+  mkdirs(c, fs.root, 'fs/cgroup');
+  mkdirs(c, fs.root, 'kernel/mm');
+  mkdirs(c, fs.root, 'class');
+  mkdirs(c, fs.root, 'bus');
+  return fs;
+}

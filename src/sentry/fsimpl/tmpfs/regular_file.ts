@@ -1,0 +1,65 @@
+// An open tmpfs regular file. I/O never leaves the Sentry until the file is
+// mapped (then it lives in a memfd; see file_data.ts).
+
+import * as linux from '../../../abi/linux/file.js';
+import type { HostFile } from '../../../platform/platform.js';
+import type { FileDescription, FileDescriptionImpl, Stat } from '../../vfs/file_description.js';
+import { kernelCaller } from '../../vfs/caller.js';
+import type { Inode } from '../../vfs/inode.js';
+import { now } from '../../vfs/inode.js';
+import { seekPosition } from '../../vfs/impls.js';
+import type { TmpfsFile } from './tmpfs.js';
+
+export class TmpfsFileImpl implements FileDescriptionImpl {
+  readonly file: TmpfsFile;
+  /** statAs is what fstat reports (the overlay inode when under an overlay). */
+  private readonly statAs: Inode;
+  private released = false;
+
+  constructor(file: TmpfsFile, statAs: Inode) {
+    this.file = file;
+    this.statAs = statAs;
+    file.openCount++;
+  }
+
+  read(fd: FileDescription, dst: Uint8Array, offset: number): number {
+    const pos = offset < 0 ? fd.offset : offset;
+    const n = this.file.read(dst, pos);
+    if (offset < 0) fd.offset = pos + n;
+    return n;
+  }
+
+  write(fd: FileDescription, src: Uint8Array, offset: number): number {
+    // O_APPEND writes at the end even for pwrite, as Linux does.
+    const pos = fd.flags & linux.O_APPEND ? this.file.size : offset < 0 ? fd.offset : offset;
+    const n = this.file.write(src, pos);
+    if (offset < 0) fd.offset = pos + n;
+    return n;
+  }
+
+  seek(fd: FileDescription, offset: number, whence: number): number {
+    fd.offset = seekPosition(fd.offset, offset, whence, this.file.size);
+    return fd.offset;
+  }
+
+  stat(): Stat {
+    return this.statAs.stat();
+  }
+
+  truncate(fd: FileDescription, size: number): void {
+    void fd;
+    this.file.setattr(kernelCaller(), { size, mtime: now() });
+  }
+
+  sync(): void {}
+
+  mappable(): HostFile {
+    return this.file.data.hostFile;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.file.closed();
+  }
+}
