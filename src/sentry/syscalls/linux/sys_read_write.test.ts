@@ -33,12 +33,12 @@ function fakeAS(): AddressSpace {
   return {
     read(addr: number, buf: Uint8Array, off: number, len: number): number {
       const n = clip(addr, len);
-      buf.set(mem.subarray(addr - BASE, addr - BASE + n), off);
+      if (n) buf.set(mem.subarray(addr - BASE, addr - BASE + n), off);
       return n;
     },
     write(addr: number, buf: Uint8Array, off: number, len: number): number {
       const n = clip(addr, len);
-      mem.set(buf.subarray(off, off + n), addr - BASE);
+      if (n) mem.set(buf.subarray(off, off + n), addr - BASE);
       return n;
     },
   } as unknown as AddressSpace;
@@ -207,6 +207,18 @@ test('bad guest pointers: EFAULT, and bytes done before a fault', async () => {
   // A buffer whose tail runs off the end of mapped memory.
   assert.equal(await call(t, rw.write, w, BASE + SIZE - 4, 10), 4);
   assert.equal(await call(t, rw.read, r, BASE, 2 ** 50), E(linuxerr.EFAULT), 'huge count fails access_ok');
+});
+
+test('a read that faults leaves the data in the pipe', async () => {
+  const { t } = fakeTask();
+  const [r, w] = await newPipe(t);
+  mem(t, BASE + 100, 'abcdef');
+  await call(t, rw.write, w, BASE + 100, 6);
+  assert.equal(await call(t, rw.read, r, 0xdead_beef_000, 10), E(linuxerr.EFAULT));
+  assert.equal(await call(t, rw.read, r, BASE + SIZE - 2, 10), 2, 'copied up to the fault');
+  assert.equal(str(t, BASE + SIZE - 2, 2), 'ab');
+  assert.equal(await call(t, rw.read, r, BASE, 10), 4);
+  assert.equal(str(t, BASE, 4), 'cdef');
 });
 
 test('poll: readiness, POLLNVAL, timeout, and wake-up', async () => {
