@@ -1,0 +1,282 @@
+// The differential cases: each runs natively and under ./bin/runsc do and
+// the two runs must agree. See harness.mjs for the fields a case may use.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const BB = '/bin/busybox';
+const bb = (...args) => [BB, ...args];
+const bbsh = (script) => [BB, 'sh', '-c', script];
+const sh = (script) => ['/bin/sh', '-c', script];
+const bash = (script) => ['/bin/bash', '-c', script];
+const py = (code, ...args) => ['/usr/bin/python3', '-c', code, ...args];
+const PY = ['/usr/bin/python3'];
+const LICENSES = '/usr/share/common-licenses';
+
+const thousandLines = Array.from({ length: 1000 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
+const allBytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37 + (i >> 8)) & 255));
+
+/** Acceptance criteria of the project, verbatim where possible. */
+const acceptance = [
+  { name: 'accept/busybox-pipeline',
+    argv: bbsh('echo hello | /bin/busybox wc -c; /bin/busybox ls / | /bin/busybox wc -l') },
+  { name: 'accept/bash-loop-tac-exit7', argv: bash('for i in 1 2 3; do echo $i; done | tac; exit 7'),
+    stdout: '3\n2\n1\n', status: 7 },
+  { name: 'accept/python-pid1', requires: PY,
+    argv: py('import os,sys; print(os.getpid(), sys.version_info[:2], sum(range(10**6)))'),
+    stdoutMatch: /^\d+ \(\d+, \d+\) 499999500000\n$/,
+    // The first process of a sandbox is pid 1.
+    sandboxStdout: (native) => native.replace(/^\d+ /, '1 ') },
+  { name: 'accept/ls-la-usr-bin', argv: ['/bin/ls', '-la', '/usr/bin'] },
+  { name: 'accept/env', argv: ['/usr/bin/env'] },
+  { name: 'accept/os-release-grep', argv: sh('cat /etc/os-release | grep -c ID') },
+  { name: 'accept/escape-tmp-file',
+    argv: (ctx) => sh(`echo x > ${ctx.path('escape')}; cat ${ctx.path('escape')}`),
+    stdout: 'x\n', hostMustNotExist: (ctx) => [ctx.path('escape')] },
+];
+
+/** The sandbox must keep every write to itself. */
+const escape = [
+  { name: 'escape/busybox-tmp-file',
+    argv: (ctx) => bbsh(`echo y > ${ctx.path('bb')} && /bin/busybox cat ${ctx.path('bb')}`),
+    stdout: 'y\n', hostMustNotExist: (ctx) => [ctx.path('bb')] },
+  { name: 'escape/mkdir-var-tmp',
+    argv: (ctx) => sh(`mkdir /var/tmp/${path.basename(ctx.path('dir'))} && ls -d /var/tmp/${path.basename(ctx.path('dir'))} | wc -l`),
+    stdout: '1\n', hostMustNotExist: (ctx) => [`/var/tmp/${path.basename(ctx.path('dir'))}`] },
+  ...[
+    ['rm', 'rm $TSV_TMP/keep.txt && ls -A $TSV_TMP | wc -l', '0\n'],
+    ['overwrite', 'echo changed > $TSV_TMP/keep.txt && cat $TSV_TMP/keep.txt', 'changed\n'],
+    ['append', 'echo more >> $TSV_TMP/keep.txt && cat $TSV_TMP/keep.txt', 'original\nmore\n'],
+    ['chmod', 'chmod 600 $TSV_TMP/keep.txt && stat -c %a $TSV_TMP/keep.txt', '600\n'],
+    ['rename', 'mv $TSV_TMP/keep.txt $TSV_TMP/moved.txt && ls $TSV_TMP', 'moved.txt\n'],
+    ['truncate', 'truncate -s 0 $TSV_TMP/keep.txt && wc -c < $TSV_TMP/keep.txt', '0\n'],
+  ].map(([what, script, out]) => ({
+    name: `escape/host-file-${what}`, argv: sh(script), stdout: out,
+    setup: (ctx) => fs.writeFileSync(path.join(ctx.tmp, 'keep.txt'), 'original\n', { mode: 0o644 }),
+    check: (ctx, side) => {
+      if (side !== 'sandbox') return null;
+      const f = path.join(ctx.tmp, 'keep.txt');
+      if (!fs.existsSync(f)) return `the host file ${f} is gone`;
+      if (fs.readFileSync(f, 'utf8') !== 'original\n') return `the host file ${f} was modified`;
+      if ((fs.statSync(f).mode & 0o777) !== 0o644) return `the host file ${f} changed mode`;
+      const others = fs.readdirSync(ctx.tmp).filter((n) => n !== 'keep.txt');
+      return others.length ? `new host files: ${others.join(', ')}` : null;
+    },
+  })),
+];
+
+/** Busybox applets, each invoked through the multi-call binary. */
+const busybox = [
+  { name: 'busybox/echo', argv: bb('echo', 'hello', 'world') },
+  { name: 'busybox/echo-n-e', argv: bb('echo', '-n', '-e', 'a\\tb\\n') },
+  { name: 'busybox/cat-file', argv: bb('cat', '/etc/os-release') },
+  { name: 'busybox/cat-stdin', argv: bb('cat'), input: 'abc\ndef\n' },
+  { name: 'busybox/cat-binary-stdin', argv: bb('cat'), input: allBytes },
+  { name: 'busybox/wc', argv: bb('wc', '-l', '-w', '-c', '/etc/os-release') },
+  { name: 'busybox/head', argv: bb('head', '-n', '3', '/etc/passwd') },
+  { name: 'busybox/tail', argv: bb('tail', '-n', '2', '/etc/passwd') },
+  { name: 'busybox/sort', argv: bb('sort', '-n', '-r'), input: '10\n9\n100\n-1\n5\n' },
+  { name: 'busybox/uniq', argv: bbsh('/bin/busybox sort | /bin/busybox uniq -c'), input: 'b\na\nb\nc\na\nb\n' },
+  { name: 'busybox/tr', argv: bb('tr', 'a-z', 'A-Z'), input: 'Hello, World\n' },
+  { name: 'busybox/cut', argv: bb('cut', '-d:', '-f1,7', '/etc/passwd') },
+  { name: 'busybox/sed', argv: bb('sed', '-e', 's/root/ROOT/', '-e', '3q', '/etc/passwd') },
+  { name: 'busybox/awk', argv: bb('awk', '-F:', '{ n += length($1) } END { print NR, n, NR > 0 }', '/etc/passwd') },
+  { name: 'busybox/awk-math', argv: bb('awk', 'BEGIN { for (i = 1; i <= 10; i++) s += i * i; printf "%d %.3f\\n", s, sqrt(2) }') },
+  { name: 'busybox/grep', argv: bb('grep', '-c', 'root', '/etc/passwd') },
+  { name: 'busybox/grep-E-n', argv: bb('grep', '-n', '-E', '^(ID|NAME)=', '/etc/os-release') },
+  { name: 'busybox/grep-no-match', argv: bb('grep', 'no-such-text-tsv', '/etc/os-release'), status: 1 },
+  { name: 'busybox/find', argv: bbsh(`/bin/busybox find ${LICENSES} -type f | /bin/busybox sort`) },
+  { name: 'busybox/find-etc-apt', argv: bbsh('/bin/busybox find /etc/apt -maxdepth 1 | /bin/busybox sort') },
+  { name: 'busybox/expr', argv: bbsh('/bin/busybox expr 6 \\* 7; /bin/busybox expr length hello; /bin/busybox expr 0; echo $?') },
+  { name: 'busybox/seq', argv: bb('seq', '1', '3', '20') },
+  { name: 'busybox/basename-dirname', argv: bbsh('/bin/busybox basename /usr/share/doc.txt .txt; /bin/busybox dirname /usr/share/doc.txt') },
+  { name: 'busybox/printf', argv: bb('printf', '%05d|%s|%x|%c\\n', '42', 'hi', '255', 'z') },
+  { name: 'busybox/test', argv: bbsh('test -d /etc && test -f /etc/passwd && ! test -e /nonexistent-tsv; echo $?; [ 3 -lt 2 ]; echo $?') },
+  { name: 'busybox/true', argv: bb('true'), status: 0 },
+  { name: 'busybox/false', argv: bb('false'), status: 1 },
+  { name: 'busybox/md5sum', argv: bb('md5sum', '/etc/os-release') },
+  { name: 'busybox/sha256sum', argv: bb('sha256sum', `${LICENSES}/GPL-3`) },
+  { name: 'busybox/xargs', argv: bbsh('echo a b c | /bin/busybox xargs -n1 echo item') },
+  { name: 'busybox/tee', argv: bbsh('echo data | /bin/busybox tee $TSV_TMP/t.txt; /bin/busybox cat $TSV_TMP/t.txt') },
+  { name: 'busybox/ls', argv: bb('ls', '-l', LICENSES) },
+  { name: 'busybox/od', argv: bb('od', '-c'), input: 'hi\tthere\n' },
+  { name: 'busybox/du', argv: bb('du', '-s', LICENSES) },
+  { name: 'busybox/sh-script', argv: bbsh('x=0; for w in a b c d; do x=$((x+1)); case $w in b) echo "b at $x";; esac; done; echo "total $x"') },
+  { name: 'busybox/wc-stdin-1000', argv: bbsh('/bin/busybox wc -l'), input: thousandLines },
+  { name: 'busybox/sleep', argv: bbsh('/bin/busybox sleep 0.2; echo slept') },
+  { name: 'busybox/mkdir-rm', argv: bbsh('cd $TSV_TMP && /bin/busybox mkdir -p a/b/c && /bin/busybox touch a/b/c/f && /bin/busybox find a | /bin/busybox sort && /bin/busybox rm -r a && /bin/busybox ls -A | /bin/busybox wc -l') },
+];
+
+/** GNU coreutils. */
+const coreutils = [
+  { name: 'coreutils/ls', argv: ['/bin/ls', '/etc/apt'] },
+  { name: 'coreutils/ls-l-licenses', argv: ['/bin/ls', '-l', LICENSES] },
+  { name: 'coreutils/ls-root', argv: ['/bin/ls', '/'] },
+  { name: 'coreutils/cat', argv: ['/bin/cat', '/etc/os-release', '/etc/passwd'] },
+  { name: 'coreutils/stat-format', argv: ['/usr/bin/stat', '--format=%n %s %F %a %U %G %h %Y', '/etc/os-release', '/usr/bin/env', '/etc', `${LICENSES}/GPL-3`] },
+  { name: 'coreutils/stat-L', argv: ['/usr/bin/stat', '-L', '--format=%n %s %F %a', '/etc/os-release', '/bin/sh'] },
+  { name: 'coreutils/date-year', argv: ['/bin/date', '+%Y'] },
+  { name: 'coreutils/id', argv: ['/usr/bin/id'] },
+  { name: 'coreutils/uname', argv: ['/bin/uname', '-s', '-m'] },
+  { name: 'coreutils/sort-passwd', argv: ['/usr/bin/sort', '-t:', '-k3', '-n', '/etc/passwd'] },
+  { name: 'coreutils/seq-sha256', argv: sh('seq 1 1000 | sha256sum') },
+  { name: 'coreutils/du', argv: ['/usr/bin/du', '-s', LICENSES] },
+  { name: 'coreutils/cp-mv-rm', argv: sh('cd $TSV_TMP && cp /etc/os-release a && mv a b && cp b c && rm b && ls && wc -l < c && cmp c /etc/os-release && echo same') },
+  { name: 'coreutils/mkdir-p', argv: sh('mkdir -p $TSV_TMP/x/y/z && touch $TSV_TMP/x/y/z/f && cd $TSV_TMP && find . | sort && rmdir x/y/z 2>&1; echo $?') },
+  { name: 'coreutils/ln-s-readlink', argv: sh('ln -s /etc/os-release $TSV_TMP/l && readlink $TSV_TMP/l && readlink -f /bin/sh && head -1 $TSV_TMP/l && ls -l $TSV_TMP/l | cut -c1') },
+  { name: 'coreutils/ln-hard', argv: sh('cd $TSV_TMP && echo a > f && ln f g && stat -c %h f && echo b >> g && cat f') },
+  { name: 'coreutils/realpath', argv: ['/usr/bin/realpath', '/usr/bin/../bin/env', '/etc/os-release'] },
+  { name: 'coreutils/head-c-od', argv: sh('head -c 64 /usr/bin/env | od -An -tx1') },
+  { name: 'coreutils/wc-big-file', argv: ['/usr/bin/wc', '-c', BB] },
+  { name: 'coreutils/md5sum-many', argv: sh(`md5sum ${LICENSES}/* | sort`) },
+  { name: 'coreutils/pwd', argv: ['/bin/pwd'], cwd: '/usr/share' },
+  { name: 'coreutils/relative-path', argv: sh('wc -l common-licenses/BSD && ls -d ./common-licenses'), cwd: '/usr/share' },
+  { name: 'coreutils/touch-date', argv: sh("touch -d '2001-02-03 04:05:06' $TSV_TMP/f && stat -c '%y %s' $TSV_TMP/f") },
+  { name: 'coreutils/dd-zero', argv: sh('dd if=/dev/zero bs=1k count=64 2>/dev/null | md5sum') },
+  { name: 'coreutils/yes-head', argv: sh('yes | head -n 5; echo status $?') },
+  { name: 'coreutils/tac-nl', argv: sh('tac | nl'), input: 'one\ntwo\nthree\n' },
+  { name: 'coreutils/env-i', argv: ['/usr/bin/env', '-i', 'A=1', 'B=two', '/usr/bin/env'] },
+  { name: 'coreutils/printenv', argv: ['/usr/bin/printenv', 'PATH', 'TSV_TMP'] },
+  { name: 'coreutils/nproc', argv: ['/usr/bin/nproc'] },
+  { name: 'coreutils/true', argv: ['/bin/true'], status: 0 },
+  { name: 'coreutils/false', argv: ['/bin/false'], status: 1 },
+  { name: 'coreutils/sleep', argv: sh('sleep 0.3 && echo done') },
+  { name: 'coreutils/timeout', argv: sh('timeout 0.5 sleep 5; echo $?'), stdout: '124\n' },
+  { name: 'coreutils/mktemp', argv: sh('d=$(mktemp -d -p $TSV_TMP) && test -d "$d" && echo ok') },
+  { name: 'coreutils/split-cat', argv: sh('cd $TSV_TMP && seq 1 1000 > n && split -l 300 n part. && ls && cat part.* | cmp - n && echo same') },
+  { name: 'coreutils/sort-big', argv: sh('seq 1 50000 | sort -r | head -3') },
+  { name: 'coreutils/chmod-ls', argv: sh('cd $TSV_TMP && touch f && chmod 751 f && ls -l f | cut -d" " -f1 && test -x f && echo exec') },
+  { name: 'coreutils/cat-missing', argv: ['/bin/cat', '/nonexistent-tsv'], status: 1, stderr: true },
+  { name: 'coreutils/ls-missing', argv: ['/bin/ls', '/nonexistent-tsv'], status: 2, stderr: true },
+];
+
+/** bash features. */
+const bashCases = [
+  { name: 'bash/pipeline', argv: bash("echo c a b | tr ' ' '\\n' | sort -r | head -2") },
+  { name: 'bash/subshell', argv: bash('(cd /etc && pwd); pwd; x=1; (x=2; echo inner $x); echo outer $x'), cwd: '/usr' },
+  { name: 'bash/command-substitution', argv: bash('echo "$(echo inner $(echo nested))"; n=$(ls /etc/apt | wc -l); echo $((n > 0)); echo `echo backticks`') },
+  { name: 'bash/redirections',
+    argv: bash('cd $TSV_TMP; echo one > r; echo two >> r; cat < r; wc -l < r; ls /nonexistent-tsv 2> err; echo status $?; wc -l < err; exec 3> fd3; echo three >&3; exec 3>&-; cat fd3; echo both &> both; cat both; cat <> r') },
+  { name: 'bash/read-stdin', argv: bash('while read name age; do echo "$name is $age"; done; echo end'), input: 'alice 30\nbob 25\ncarol 41\n' },
+  { name: 'bash/read-line-count', argv: bash('n=0; while IFS= read -r l; do n=$((n+1)); done; echo $n'), input: thousandLines },
+  { name: 'bash/functions', argv: bash('f() { local a=$1; echo $((a * 2)); return 3; }; f 21; echo rc=$?; fib() { if (( $1 < 2 )); then echo $1; else echo $(( $(fib $(($1-1))) + $(fib $(($1-2))) )); fi; }; fib 12') },
+  { name: 'bash/arithmetic', argv: bash('echo $(( (7+3)*5 % 13 )) $((2**40)) $((0x1f)) $((-7/2)) $((1<<62))') },
+  { name: 'bash/pipeline-status', argv: bash('false | true; echo $?; true | false; echo $?; set -o pipefail; false | true; echo $?; true | (exit 3) | true; echo ${PIPESTATUS[@]}') },
+  { name: 'bash/exec', argv: bash('exec /bin/echo replaced; echo never'), stdout: 'replaced\n' },
+  { name: 'bash/exec-redirect', argv: bash('exec > $TSV_TMP/o; echo hidden; exec >&2; cat $TSV_TMP/o') },
+  { name: 'bash/heredoc', argv: bash("cat <<EOF\nline $((1+1))\n  indented\nEOF\ncat <<'EOF'\n$NOT_EXPANDED\nEOF\ncat <<-EOF\n\ttab stripped\n\tEOF") },
+  { name: 'bash/herestring', argv: bash('tr a-z A-Z <<< "here string"; read x y <<< "1 2"; echo $y$x') },
+  { name: 'bash/background-wait', argv: bash('sleep 0.1 & wait $!; echo waited $?; (exit 4) & wait $!; echo $?; { for i in 1 2 3; do (echo job $i) & done; wait; } | sort; echo all') },
+  { name: 'bash/trap', argv: bash("trap 'echo caught USR1' USR1; kill -USR1 $$; echo after; trap 'echo bye' EXIT; exit 2"), status: 2 },
+  { name: 'bash/arrays-strings', argv: bash('a=(x y z); echo ${#a[@]} ${a[1]} ${a[@]:1}; s=hello; echo ${s^^} ${s:1:3} ${#s} ${s/l/L}; declare -A m=([k]=v); echo ${m[k]}') },
+  { name: 'bash/process-substitution', argv: bash('cat <(echo procsub); diff <(seq 3) <(seq 3) && echo same') },
+  { name: 'bash/glob', argv: bash('cd /usr/share/common-licenses && echo GPL* && echo [AB]*') },
+  { name: 'bash/set-e', argv: bash('set -e; echo before; false; echo not reached'), status: 1 },
+  { name: 'bash/ulimit', argv: bash('ulimit -n; ulimit -s') },
+  { name: 'bash/kill-self', argv: bash('kill -9 $$'), status: 137 },
+  { name: 'bash/dollar-dollar', argv: bash('echo $$'), sandboxStdout: () => '1\n' },
+  { name: 'bash/large-output', argv: bash('seq 1 200000') },
+  { name: 'bash/large-stdin', argv: bash('wc -c'), input: Buffer.alloc(8 << 20, 'x') },
+  { name: 'bash/type-builtins', argv: bash('type cd echo ls; command -v sh') },
+  { name: 'bash/cd-dirs', argv: bash('cd /etc; cd /usr; cd - >/dev/null; pwd; pushd /tmp >/dev/null; popd >/dev/null; pwd') },
+  { name: 'bash/script-file', argv: bash('printf \'#!/bin/bash\\necho "script $1"\\nexit 5\\n\' > $TSV_TMP/s.sh; chmod +x $TSV_TMP/s.sh; $TSV_TMP/s.sh arg; echo rc=$?; bash $TSV_TMP/s.sh two') },
+  { name: 'bash/nested-shells', argv: bash('bash -c "sh -c \'echo deep; exit 6\'"; echo $?') },
+];
+
+/** python3, no subprocesses for now. */
+const python = [
+  { name: 'python/file-io', argv: py('import os; p=os.environ["TSV_TMP"]+"/f.txt"; open(p,"w").write("hi\\n"*3); print(open(p).read().count("hi"), os.path.getsize(p)); os.rename(p, p+".2"); print(os.path.exists(p), os.path.exists(p+".2"))') },
+  { name: 'python/listdir', argv: py(`import os; print(sorted(os.listdir("${LICENSES}"))); print(len(os.listdir("/")) > 5)`) },
+  { name: 'python/walk', argv: py('import os; print(sorted((d, sorted(f)) for d, _, f in os.walk("/etc/apt")))') },
+  { name: 'python/json', argv: py('import json; d={"a":[1,2.5,None,True],"b":{"c":"\\u00e9"}}; s=json.dumps(d, sort_keys=True); print(s); print(json.loads(s)==d)') },
+  { name: 'python/hashlib', argv: py('import hashlib; print(hashlib.sha256(b"abc"*1000).hexdigest()); print(hashlib.md5(open("/etc/os-release","rb").read()).hexdigest())') },
+  { name: 'python/re', argv: py('import re; print(re.findall(r"(\\w+)=\\"?([^\\"\\n]*)", open("/etc/os-release").read())[:3]); print(re.sub(r"\\d+", lambda m: str(int(m.group())*2), "a1 b22 c333"))') },
+  { name: 'python/bigint', argv: py('import math; print(2**1000 % 10**9, len(str(3**10000)), math.factorial(50) % 1000003, pow(7, 10**18, 10**9+7))') },
+  { name: 'python/stdin-upper', argv: py('import sys; print(sys.stdin.read().upper())'), input: 'hello from stdin\nsecond line\n' },
+  { name: 'python/argv', argv: py('import sys; print(sys.argv[1:])', 'a', 'b c', '') },
+  { name: 'python/stat', argv: py('import os, stat; s=os.stat("/etc/passwd"); print(s.st_size, stat.S_ISREG(s.st_mode), oct(s.st_mode & 0o777), s.st_nlink, s.st_uid)') },
+  { name: 'python/time', argv: py('import time; a=time.monotonic(); time.sleep(0.1); b=time.monotonic(); print(0.09 < b-a < 3, time.time() > 1.7e9)') },
+  { name: 'python/environ-cwd', argv: py('import os; print(os.getcwd()); print(os.environ.get("TSV_TMP") is not None)'), cwd: '/etc' },
+  { name: 'python/zlib-struct', argv: py('import zlib, struct; d=zlib.compress(bytes(range(256))*100); print(len(zlib.decompress(d)), struct.pack("<IhQ", 1, -2, 3).hex())') },
+  { name: 'python/sqlite-memory', argv: py('import sqlite3; c=sqlite3.connect(":memory:"); c.execute("create table t(x)"); c.executemany("insert into t values (?)", [(i,) for i in range(1000)]); print(c.execute("select sum(x), count(*) from t").fetchone())') },
+  { name: 'python/sqlite-file', argv: py('import os, sqlite3; c=sqlite3.connect(os.environ["TSV_TMP"]+"/db"); c.execute("create table t(x)"); c.execute("insert into t values (42)"); c.commit(); print(c.execute("select x from t").fetchall())') },
+  { name: 'python/threads', argv: py('import threading; r=[]; ts=[threading.Thread(target=lambda i=i: r.append(sum(range(i*10000)))) for i in range(4)]; [t.start() for t in ts]; [t.join() for t in ts]; print(sorted(r))') },
+  { name: 'python/exit-code', argv: py('raise SystemExit(5)'), status: 5 },
+  { name: 'python/exception', argv: py('def f():\n    raise ValueError("boom")\nf()'), status: 1, stderr: true },
+  { name: 'python/unicode', argv: py('print("h\\u00e9llo \\u2713", len("\\u2713".encode()))') },
+  { name: 'python/float-format', argv: py('import math; print(f"{math.pi:.10f} {1e300*1e10} {0.1+0.2!r} {2**0.5:.3e}")') },
+  { name: 'python/import-many', argv: py('import collections, itertools, functools, decimal, fractions, datetime, pathlib, tempfile, shutil, csv, io, textwrap, unittest; print("imported")') },
+  { name: 'python/tempfile', argv: py('import tempfile, os; d=tempfile.mkdtemp(dir=os.environ["TSV_TMP"]); f=os.path.join(d,"x"); open(f,"wb").write(b"\\0"*100000); print(os.path.getsize(f)); import shutil; shutil.rmtree(d); print(os.path.exists(d))') },
+];
+for (const c of python) c.requires = PY;
+
+/** Exit statuses, including deaths by signal and exec failures. */
+const exits = [
+  { name: 'exit/sh-exit-3', argv: sh('exit 3'), status: 3 },
+  { name: 'exit/sh-exit-255', argv: sh('exit 255'), status: 255 },
+  { name: 'exit/sh-exit-256', argv: sh('exit 256'), status: 0 },
+  { name: 'exit/sh-kill-9', argv: sh('kill -9 $$'), status: 137 },
+  { name: 'exit/sh-kill-term', argv: sh('kill -TERM $$'), status: 143 },
+  { name: 'exit/direct-nonexistent', argv: ['/nonexistent-tsv/command'], status: 127 },
+  { name: 'exit/sh-nonexistent', argv: sh('nonexistent_command_tsv'), status: 127, stderr: true },
+  { name: 'exit/bash-nonexistent', argv: bash('nonexistent_command_tsv'), status: 127, stderr: true },
+  { name: 'exit/direct-not-executable', argv: ['/etc/passwd'], status: 126 },
+  { name: 'exit/sh-not-executable', argv: sh('/etc/passwd'), status: 126, stderr: true },
+  { name: 'exit/sh-directory', argv: sh('/etc'), status: 126, stderr: true },
+  { name: 'exit/python-segv', requires: PY, argv: py('import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'), status: 139 },
+  { name: 'exit/python-abort', requires: PY, argv: py('import os, resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); os.abort()'), status: 134 },
+  { name: 'exit/child-status-via-shell', argv: sh('sh -c "exit 9"; echo $?; sh -c "kill -9 \\$\\$"; echo $?') },
+];
+
+/** Standard streams. */
+const stdio = [
+  { name: 'stdio/sh-wc-l-1000', argv: sh('wc -l'), input: thousandLines, stdout: '1000\n' },
+  { name: 'stdio/stderr', argv: sh('echo out; echo err >&2; echo out2'), stderr: true },
+  { name: 'stdio/binary-roundtrip', argv: ['/bin/cat'], input: allBytes },
+  { name: 'stdio/no-input', argv: ['/bin/cat'], stdout: '' },
+  { name: 'stdio/head-closes-early', argv: sh('head -c 10 > /dev/null; echo done'), input: Buffer.alloc(1 << 20, 'y') },
+  { name: 'stdio/dev-stdout', argv: sh('echo via-dev-stdout > /dev/stdout; echo via-dev-stderr > /dev/stderr'), stderr: true },
+  { name: 'stdio/dev-null-zero', argv: sh('echo gone > /dev/null; head -c 5 /dev/zero | od -An -tx1; head -c 16 /dev/urandom | wc -c') },
+  { name: 'stdio/isatty', argv: sh('test -t 0; echo $?; test -t 1; echo $?') },
+];
+
+/** Command-line flags of runsc. */
+const cli = [
+  { name: 'cli/strace', runscFlags: ['--strace'], argv: ['/bin/echo', 'traced'] },
+  { name: 'cli/platform-network', runscFlags: ['--platform=ptrace', '--network=none'], argv: ['/bin/echo', 'flags'] },
+  { name: 'cli/debug-log', runscFlags: (ctx) => ['--debug', `--debug-log=${ctx.path('debug.log')}`], argv: ['/bin/echo', 'logged'],
+    check: (ctx, side) => {
+      if (side !== 'sandbox') return null;
+      const f = ctx.path('debug.log');
+      const ok = fs.existsSync(f) && fs.statSync(f).size > 0;
+      fs.rmSync(f, { force: true });
+      return ok ? null : `--debug-log did not write ${f}`;
+    } },
+  { name: 'cli/volume',
+    setup: (ctx) => fs.writeFileSync(path.join(ctx.tmp, 'hello.txt'), 'from the host\n'),
+    doFlags: (ctx) => ['--volume', `${ctx.tmp}:/mnt/tsv-volume`],
+    argv: (ctx, side) => {
+      const dir = side === 'native' ? ctx.tmp : '/mnt/tsv-volume';
+      return sh(`cat ${dir}/hello.txt && ls ${dir}`);
+    },
+    check: (ctx, side) => {
+      const names = fs.readdirSync(ctx.tmp);
+      return side === 'sandbox' && names.join() !== 'hello.txt' ? `host volume now holds ${names.join(', ')}` : null;
+    } },
+];
+export const cases = [
+  ...acceptance, ...escape, ...busybox, ...coreutils, ...bashCases, ...python, ...exits, ...stdio, ...cli,
+];
+
+/**
+ * One case per C test program.
+ * @param {{name: string, path: string}[]} programs built binaries
+ */
+export function cProgramCases(programs) {
+  return programs.map(({ name, path: bin, error }) => ({
+    name: `c/${name}`,
+    argv: [bin],
+    cprog: true,
+    timeout: 120000,
+    ...(error ? { buildError: error } : {}),
+  }));
+}
