@@ -7,7 +7,7 @@
 
 import * as linux from '../../../abi/linux/file.js';
 import * as linuxerr from '../../../abi/linux/errno.js';
-import { SIGPIPE, SIG_DFL, sigbit } from '../../../abi/linux/signal.js';
+import { SIGPIPE, SIGXFSZ, SIG_DFL, sigbit } from '../../../abi/linux/signal.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
 import { pipeOf } from '../../fsimpl/pipefs/pipefs.js';
 import type { Task } from '../../kernel/task.js';
@@ -269,10 +269,28 @@ function writeOnce(t: Task, f: FileDescription, iovs: IoVec[], total: number, of
   return done;
 }
 
+const RLIMIT_FSIZE = 1;
+
+/** fsizeLimit applies RLIMIT_FSIZE to a write of a regular file, as Linux's
+ *  generic_write_checks does: a write starting at or past the limit raises
+ *  SIGXFSZ and fails with EFBIG; one crossing it is cut short. */
+function fsizeLimit(t: Task, f: FileDescription, total: number, offset: number, limit: number): number {
+  const st = f.stat();
+  if ((st.mode & linux.S_IFMT) !== linux.S_IFREG) return total;
+  const pos = offset >= 0 ? offset : (f.flags & linux.O_APPEND) ? st.size : f.offset;
+  if (pos >= limit) {
+    t.kernel.signalProcess?.(t.tg, SIGXFSZ, null);
+    throw linuxerr.EFBIG;
+  }
+  return Math.min(total, limit - pos);
+}
+
 /** doWrite writes the guest buffers. A blocking write to a stream (a file with a
  *  wait queue) continues until everything is written; others may be short. */
 export function doWrite(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number, nonblock: boolean): number | Promise<number> {
   if (total === 0) return 0;
+  const fsize = t.tg.rlimits[RLIMIT_FSIZE][0];
+  if (fsize !== Infinity) total = fsizeLimit(t, f, total, offset, fsize);
   let n: number;
   try {
     n = writeOnce(t, f, iovs, total, offset, 0);
