@@ -12,6 +12,9 @@ static napi_value init(napi_env env, napi_value exports) {
   register_ptrace(env, exports);
   register_mem(env, exports);
   register_fd(env, exports);
+  register_ns(env, exports);
+  register_pty(env, exports);
+  register_runtime(env, exports);
   return exports;
 }
 

@@ -55,5 +55,8 @@ static inline napi_value num(napi_env env, double d) {
 void register_ptrace(napi_env env, napi_value exports);
 void register_mem(napi_env env, napi_value exports);
 void register_fd(napi_env env, napi_value exports);
+void register_ns(napi_env env, napi_value exports);
+void register_pty(napi_env env, napi_value exports);
+void register_runtime(napi_env env, napi_value exports);
 void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb);
 #endif

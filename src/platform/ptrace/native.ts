@@ -32,6 +32,22 @@ export interface Native {
   memfdCreate(name: string, flags: number): number;
   ioctl(fd: number, req: number, buf: Uint8Array | null, arg: number): number;
   setNofile(n: number): number;
+  /** spawn runs path with fds[i] as the child's fd i (-1: closed), no other fd; flags 1 = setsid. */
+  spawn(path: string, argv: string[], envp: string[], fds: Int32Array, flags: number): number;
+  /** waitpid reaps pid (> 0 only); returns pid, 0 (WNOHANG, running) or -errno; out[0] = status. */
+  waitpid(pid: number, flags: number, out: Int32Array): number;
+  /** chroot changes the process's root to path and its cwd to the new root. */
+  chroot(path: string): number;
+  /** openpty creates a pseudo-terminal pair (close-on-exec, no controlling tty); out = [master, slave]. */
+  openpty(out: Int32Array): number;
+  /** unixListen returns a non-blocking listening AF_UNIX stream socket bound at path. */
+  unixListen(path: string, backlog: number): number;
+  /** unixAccept accepts one connection (non-blocking socket), or -EAGAIN when none waits. */
+  unixAccept(fd: number): number;
+  /** unixConnect returns a blocking AF_UNIX stream socket connected to path. */
+  unixConnect(path: string): number;
+  /** flock applies flock(2) operation op (LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8). */
+  flock(fd: number, op: number): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

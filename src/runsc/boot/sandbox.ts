@@ -15,12 +15,14 @@ import { Kernel } from '../../sentry/kernel/kernel.js';
 import { Log } from '../../sentry/kernel/log.js';
 import { Task } from '../../sentry/kernel/task.js';
 import { execve } from '../../sentry/kernel/task_exec.js';
-import { ThreadGroup, defaultRlimits, newSigactions } from '../../sentry/kernel/thread_group.js';
+import { ThreadGroup, newSigactions } from '../../sentry/kernel/thread_group.js';
+import { hostRlimits } from './limits.js';
 import { installSignals } from '../../sentry/kernel/signals.js';
 import { MemoryManager } from '../../sentry/mm/mm.js';
 import { newHostFD } from '../../sentry/fsimpl/host/host_fd.js';
 import { FSContext } from '../../sentry/vfs/fs_context.js';
 import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
+import { startGofers } from '../../gofer/launcher.js';
 import { SyscallError } from '../../abi/linux/errno.js';
 import type { Config } from '../config/config.js';
 
@@ -42,13 +44,16 @@ function openLog(conf: Config): number {
 /** runSandbox runs spec's command and resolves with its wait status. */
 export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<number> {
   const log = new Log(openLog(conf), conf.debug, conf.strace);
+  const rlimits = hostRlimits(); // before the Sentry raises its own
   native.setNofile(1 << 20);
   const platform = new PtracePlatform();
-  const vfs = newSandboxVFS({ hostRoot: spec.hostRoot, volumes: spec.volumes });
+  // The Sentry opens no host path: one Gofer process per mounted host tree does.
+  const gofers = startGofers(spec.hostRoot, spec.volumes, (m) => log.warning(m));
+  const vfs = newSandboxVFS({ hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
   const k = new Kernel({ platform, vfs, log, hostname: spec.hostname });
   installSignals(k);
   const thread = platform.newAddressSpace();
-  const tg = new ThreadGroup(k.allocTid(), null, newSigactions(), defaultRlimits(), SIGCHLD);
+  const tg = new ThreadGroup(k.allocTid(), null, newSigactions(), rlimits, SIGCHLD);
   k.init = tg;
   k.threadGroups.set(tg.pid, tg);
   const t = new Task(k, tg.pid, tg, thread, new MemoryManager(thread.as), new FDTable(), new FSContext(), new Credentials());
@@ -67,6 +72,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
     execve(t, spec.argv[0], spec.argv, spec.envp);
   } catch (e) {
     platform.shutdown();
+    gofers.stop();
     if (e instanceof SyscallError) {
       process.stderr.write(`runsc: cannot execute ${spec.argv[0]}: ${e.message} (${e.name})\n`);
       return (e.errno === 2 ? 127 : 126) << 8;
@@ -76,6 +82,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
   k.makeReady(t);
   const status = await k.run();
   platform.shutdown();
+  gofers.stop();
   return status;
 }
 
