@@ -86,9 +86,23 @@ function findTests(dir, out = []) {
   }
   return out;
 }
-const unitFiles = findTests(path.join(REPO, 'dist')).sort()
-  .map((f) => ({ file: f, name: `unit/${path.relative(path.join(REPO, 'dist'), f)}` }))
-  .filter((u) => selected(u.name));
+// Integration tests written in JS under test/ (e.g. test/gofer/*.test.mjs) run the same way.
+function findMjsTests(dir, out = []) {
+  let ents;
+  try { ents = fs.readdirSync(dir, { withFileTypes: true }); } catch { return out; }
+  for (const e of ents) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory() && e.name !== 'build') findMjsTests(p, out);
+    else if (e.name.endsWith('.test.mjs')) out.push(p);
+  }
+  return out;
+}
+const unitFiles = [
+  ...findTests(path.join(REPO, 'dist')).sort()
+    .map((f) => ({ file: f, name: `unit/${path.relative(path.join(REPO, 'dist'), f)}` })),
+  ...findMjsTests(path.join(REPO, 'test')).sort()
+    .map((f) => ({ file: f, name: `integration/${path.relative(path.join(REPO, 'test'), f)}` })),
+].filter((u) => selected(u.name));
 if (opts.list) for (const u of unitFiles) console.log(u.name);
 
 async function runUnit(u) {
