@@ -36,6 +36,10 @@ export const CLONE_NEWUSER = 0x10000000;
 export const CLONE_NEWPID = 0x20000000;
 export const CLONE_NEWNET = 0x40000000;
 export const CLONE_IO = 0x80000000;
+/** clone3 only: clone(2) carries the exit signal in the low byte. */
+export const CLONE_NEWTIME = 0x80;
+const NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+  CLONE_NEWNET | CLONE_NEWTIME;
 
 export interface CloneOptions {
   flags: number;
@@ -50,10 +54,18 @@ export interface CloneOptions {
  *  promise of it for CLONE_VFORK (the parent waits for exec or exit). */
 export function clone(t: Task, o: CloneOptions): number | Promise<number> {
   const f = o.flags;
+  const k = t.kernel;
+  // Linux's copy_process checks, in its order.
+  if ((f & CLONE_FS) && (f & (CLONE_NEWNS | CLONE_NEWUSER))) throw linuxerr.EINVAL;
   if ((f & CLONE_THREAD) && !(f & CLONE_SIGHAND)) throw linuxerr.EINVAL;
   if ((f & CLONE_SIGHAND) && !(f & CLONE_VM)) throw linuxerr.EINVAL;
-  if ((f & CLONE_FS) && (f & CLONE_NEWNS)) throw linuxerr.EINVAL;
-  const k = t.kernel;
+  if ((f & CLONE_THREAD) && (f & (CLONE_NEWUSER | CLONE_NEWPID))) throw linuxerr.EINVAL;
+  if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED)) throw linuxerr.EINVAL;
+  if (f & NAMESPACE_FLAGS) {
+    // New namespaces are not implemented: refuse rather than share silently.
+    k.log.warnOnce('clone:namespaces', `clone: namespace flags 0x${(f & NAMESPACE_FLAGS).toString(16)} are not supported`);
+    throw linuxerr.EPERM;
+  }
   const as = t.mm.as;
   let thread: Thread;
   let mm: MemoryManager;

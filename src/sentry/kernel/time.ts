@@ -1,11 +1,12 @@
-// Clocks and interval timers. Guests mostly read time through the host vDSO
-// without trapping, so the syscall clocks are the host's: CLOCK_MONOTONIC is
-// process.hrtime (libuv reads the host CLOCK_MONOTONIC), CLOCK_REALTIME is the
-// host wall clock with sub-millisecond precision. CPU clocks come from the
-// host threads that run guest code (/proc/<tid>/stat, schedstat when enabled).
+// Clocks, CPU-time accounting and deadlines (timers.ts builds timers on them).
+// Guests mostly read time through the host vDSO without trapping, so the
+// syscall clocks are the host's: CLOCK_MONOTONIC is process.hrtime (libuv
+// reads the host CLOCK_MONOTONIC), CLOCK_REALTIME is the host wall clock with
+// sub-millisecond precision. CPU clocks come from the host threads that run
+// guest code (/proc/<tid>/schedstat in ns when the host has it,
+// /proc/<tid>/stat ticks otherwise), plus what exited threads used.
 
 import { readFileSync } from 'node:fs';
-import { SIGALRM } from '../../abi/linux/signal.js';
 import * as linuxerr from '../../abi/linux/errno.js';
 import type { MemoryManager } from '../mm/mm.js';
 import type { Task } from './task.js';
@@ -96,12 +97,12 @@ function readHostStat(path: string): HostStat | null {
   }
 }
 
-/** schedstatNs reads a host thread's run time in ns (0 when schedstats are off). */
+/** schedstatNs reads a host thread's run time in ns (-1 when unavailable). */
 function schedstatNs(tid: number): bigint {
   try {
     return BigInt(readFileSync(`/proc/${tid}/schedstat`, 'latin1').split(' ')[0]);
   } catch {
-    return 0n;
+    return -1n;
   }
 }
 
@@ -114,28 +115,70 @@ function splitLike(total: bigint, ticks: CpuTimes): CpuTimes {
   return { user, sys: total - user };
 }
 
-/** threadCpu returns the CPU time of one guest thread. */
-export function threadCpu(t: Task): CpuTimes {
-  if (t.state === TaskState.Dead) return { user: 0n, sys: 0n };
-  const tid = t.thread.tid;
-  const st = readHostStat(`/proc/${tid}/task/${tid}/stat`);
-  const ticks = st ? { user: st.user, sys: st.sys } : { user: 0n, sys: 0n };
-  return splitLike(schedstatNs(tid), ticks);
+const ZERO: CpuTimes = { user: 0n, sys: 0n };
+
+function add(a: CpuTimes, b: CpuTimes): CpuTimes {
+  return { user: a.user + b.user, sys: a.sys + b.sys };
 }
 
-/** processCpu returns the CPU time of a guest process since its last execve
- *  (its threads share one host process, whose stat covers exited threads too). */
+/** hostThreadCpu returns the CPU time of the host thread running t now. */
+function hostThreadCpu(t: Task): CpuTimes {
+  if (t.state === TaskState.Dead) return ZERO;
+  const tid = t.thread.tid;
+  const st = readHostStat(`/proc/${tid}/task/${tid}/stat`);
+  const ticks = st ? { user: st.user, sys: st.sys } : ZERO;
+  const ns = schedstatNs(tid);
+  return ns < 0n ? ticks : splitLike(ns, ticks);
+}
+
+/** hostThreadNs is hostThreadCpu's total, with one read when schedstat is available. */
+function hostThreadNs(t: Task): bigint {
+  if (t.state === TaskState.Dead) return 0n;
+  const ns = schedstatNs(t.thread.tid);
+  if (ns >= 0n) return ns;
+  const c = hostThreadCpu(t);
+  return c.user + c.sys;
+}
+
+/** CPU time of host threads that are gone: per process (exited threads, and
+ *  the images before execve) and per task (its threads before execve). */
+const exitedCpu = new WeakMap<ThreadGroup, CpuTimes>();
+const taskBase = new WeakMap<Task, CpuTimes>();
+
+/** accountHostThreadEnd records the CPU time of t's host thread, which is
+ *  about to go (thread exit, or execve replacing it). Call before killing it;
+ *  keepForTask: t lives on (execve) and its thread clock must continue. */
+export function accountHostThreadEnd(t: Task, keepForTask: boolean): void {
+  const c = hostThreadCpu(t);
+  exitedCpu.set(t.tg, add(exitedCpu.get(t.tg) ?? ZERO, c));
+  if (keepForTask) taskBase.set(t, add(taskBase.get(t) ?? ZERO, c));
+}
+
+/** threadCpu returns the CPU time of one guest thread. */
+export function threadCpu(t: Task): CpuTimes {
+  return add(taskBase.get(t) ?? ZERO, hostThreadCpu(t));
+}
+
+/** threadCpuNs is threadCpu's total (user + system). */
+export function threadCpuNs(t: Task): bigint {
+  const b = taskBase.get(t);
+  return (b ? b.user + b.sys : 0n) + hostThreadNs(t);
+}
+
+/** processCpu returns the CPU time of a guest process: its live threads and
+ *  every thread that has exited (once the process has exited, its total). */
 export function processCpu(tg: ThreadGroup): CpuTimes {
-  let sched = 0n;
-  let any: Task | null = null;
-  for (const t of tg.tasks) {
-    if (t.state === TaskState.Dead) continue;
-    any ??= t;
-    sched += schedstatNs(t.thread.tid);
-  }
-  if (!any) return { user: 0n, sys: 0n };
-  const st = readHostStat(`/proc/${any.thread.tid}/stat`);
-  return splitLike(sched, st ? { user: st.user, sys: st.sys } : { user: 0n, sys: 0n });
+  let c = exitedCpu.get(tg) ?? ZERO;
+  for (const t of tg.tasks) c = add(c, hostThreadCpu(t));
+  return c;
+}
+
+/** processCpuNs is processCpu's total, cheaper when schedstat is available. */
+export function processCpuNs(tg: ThreadGroup): bigint {
+  const e = exitedCpu.get(tg);
+  let ns = e ? e.user + e.sys : 0n;
+  for (const t of tg.tasks) ns += hostThreadNs(t);
+  return ns;
 }
 
 /** Memory statistics for getrusage: peak RSS (KiB) and page faults. */
@@ -180,6 +223,28 @@ export function readTimespec(mm: MemoryManager, addr: number): bigint {
   return sec * NS_PER_SEC + nsec;
 }
 
+/** decodeTimespec reads a struct timespec at off as ns; EINVAL unless 0 <= nsec < 1e9 and sec >= 0. */
+export function decodeTimespec(v: DataView, off: number): bigint {
+  const sec = v.getBigInt64(off, true);
+  const nsec = v.getBigInt64(off + 8, true);
+  if (sec < 0n || nsec < 0n || nsec >= NS_PER_SEC) throw linuxerr.EINVAL;
+  return sec * NS_PER_SEC + nsec;
+}
+
+/** readItimerspec reads a struct itimerspec {interval, value} (EFAULT, then EINVAL). */
+export function readItimerspec(mm: MemoryManager, addr: number): { interval: bigint; value: bigint } {
+  const v = new DataView(mm.copyIn(addr, 32).buffer);
+  return { interval: decodeTimespec(v, 0), value: decodeTimespec(v, 16) };
+}
+
+/** encodeItimerspec lays out a struct itimerspec {interval, value}. */
+export function encodeItimerspec(value: bigint, interval: bigint): Uint8Array {
+  const b = new Uint8Array(32);
+  b.set(encodeTimespec(interval), 0);
+  b.set(encodeTimespec(value), 16);
+  return b;
+}
+
 /** encodeTimespec lays out ns as a struct timespec (16 bytes). */
 export function encodeTimespec(ns: bigint): Uint8Array {
   const b = new Uint8Array(16);
@@ -213,7 +278,7 @@ export function decodeTimeval(v: DataView, off: number): bigint {
 // --- sleeping --------------------------------------------------------------
 
 /** sleepUntil waits until now() reaches deadline (ns, on the clock now() reads).
- *  Await point; rejects with EINTR when t is interrupted. */
+ *  Await point; rejects as t.sleep does when t is interrupted. */
 export async function sleepUntil(t: Task, deadline: bigint, now: () => bigint): Promise<void> {
   for (;;) {
     const left = deadline - now();
@@ -223,127 +288,44 @@ export async function sleepUntil(t: Task, deadline: bigint, now: () => bigint): 
   }
 }
 
-// --- interval timers (setitimer/alarm) --------------------------------------
+// --- deadlines ----------------------------------------------------------------
 
-export const ITIMER_REAL = 0;
-export const ITIMER_VIRTUAL = 1;
-export const ITIMER_PROF = 2;
-
-/** ITimerValue: time to the next expiry (0: disarmed) and the reload interval, in ns. */
-export interface ITimerValue {
-  value: bigint;
-  interval: bigint;
+/** armDeadline calls fn once now() reaches at (ns on the clock now() reads).
+ *  Node timers have millisecond resolution and may fire early; the clock is
+ *  checked again then. Returns a function that cancels the call. */
+export function armDeadline(now: () => bigint, at: bigint, fn: () => void): () => void {
+  let handle: ReturnType<typeof setTimeout> | null = null;
+  const arm = (): void => {
+    const left = at - now();
+    if (left <= 0n) {
+      handle = null;
+      fn();
+      return;
+    }
+    handle = setTimeout(arm, Math.min(Number((left + NS_PER_MS - 1n) / NS_PER_MS), MAX_TIMER_MS));
+  };
+  // Pending deadlines keep Node's event loop alive, as they should: a guest
+  // waiting for one is not finished (runsc exits explicitly when init does).
+  const left = at - now();
+  handle = setTimeout(arm, left <= 0n ? 0 : Math.min(Number((left + NS_PER_MS - 1n) / NS_PER_MS), MAX_TIMER_MS));
+  return () => {
+    if (handle) clearTimeout(handle);
+    handle = null;
+  };
 }
 
-interface RealTimer {
-  deadline: bigint;
-  interval: bigint;
-  handle: ReturnType<typeof setTimeout> | null;
-}
-
-interface ProcTimers {
-  real: RealTimer;
-  /** VIRTUAL and PROF are recorded but do not count down (no CPU-time accounting yet). */
-  virt: ITimerValue;
-  prof: ITimerValue;
-}
-
-const timers = new WeakMap<ThreadGroup, ProcTimers>();
+// The run loop gives the event loop turns every few milliseconds while
+// guests compute only if something may happen then: timers.ts counts here the
+// timers whose expiry has an effect (a signal) while nobody waits.
 let armed = 0;
 
-/** armedRealTimers counts armed ITIMER_REAL timers; while non-zero the run loop
- *  must give the event loop turns even when no task is blocked, or expiries wait. */
+/** armedRealTimers counts armed timers whose expiry signals a process; while
+ *  non-zero the run loop polls the event loop even when no task is blocked. */
 export function armedRealTimers(): number {
   return armed;
 }
 
-function timersOf(tg: ThreadGroup): ProcTimers {
-  let p = timers.get(tg);
-  if (!p) {
-    p = { real: { deadline: 0n, interval: 0n, handle: null }, virt: { value: 0n, interval: 0n }, prof: { value: 0n, interval: 0n } };
-    timers.set(tg, p);
-  }
-  return p;
-}
-
-function disarmReal(r: RealTimer): void {
-  if (r.handle) {
-    clearTimeout(r.handle);
-    r.handle = null;
-    armed--;
-  }
-  r.deadline = 0n;
-}
-
-function scheduleReal(tg: ThreadGroup, r: RealTimer): void {
-  const left = r.deadline - monotonicNs();
-  const ms = left <= 0n ? 0 : Math.min(Number((left + NS_PER_MS - 1n) / NS_PER_MS), MAX_TIMER_MS);
-  if (!r.handle) armed++;
-  r.handle = setTimeout(() => fireReal(tg, r), ms);
-  // An armed timer alone must not keep the Sentry alive after the sandbox ends.
-  r.handle.unref();
-}
-
-function fireReal(tg: ThreadGroup, r: RealTimer): void {
-  r.handle = null;
-  armed--;
-  if (tg.exiting || r.deadline === 0n) {
-    r.deadline = 0n;
-    return;
-  }
-  const now = monotonicNs();
-  if (now < r.deadline) {
-    scheduleReal(tg, r); // woke early (millisecond timers)
-    return;
-  }
-  if (r.interval > 0n) {
-    r.deadline += r.interval;
-    if (r.deadline <= now) r.deadline = now + r.interval; // overruns coalesce
-    scheduleReal(tg, r);
-  } else {
-    r.deadline = 0n;
-  }
-  tg.leader.kernel.signalProcess?.(tg, SIGALRM, null);
-}
-
-/** getITimer returns the current value of timer which (ITIMER_*). */
-export function getITimer(tg: ThreadGroup, which: number): ITimerValue {
-  const p = timersOf(tg);
-  switch (which) {
-    case ITIMER_REAL: {
-      const r = p.real;
-      if (r.deadline === 0n) return { value: 0n, interval: r.interval };
-      const left = r.deadline - monotonicNs();
-      // An expired timer that has not fired yet reports the smallest non-zero value.
-      return { value: left > 0n ? left : 1000n, interval: r.interval };
-    }
-    case ITIMER_VIRTUAL: return { ...p.virt };
-    case ITIMER_PROF: return { ...p.prof };
-    default: throw linuxerr.EINVAL;
-  }
-}
-
-/** setITimer arms (value > 0) or disarms timer which; returns the old value. */
-export function setITimer(tg: ThreadGroup, which: number, v: ITimerValue): ITimerValue {
-  const old = getITimer(tg, which);
-  const p = timersOf(tg);
-  switch (which) {
-    case ITIMER_REAL: {
-      const r = p.real;
-      disarmReal(r);
-      r.interval = v.interval;
-      if (v.value > 0n) {
-        r.deadline = monotonicNs() + v.value;
-        scheduleReal(tg, r);
-      }
-      break;
-    }
-    case ITIMER_VIRTUAL:
-      p.virt = { ...v };
-      break;
-    case ITIMER_PROF:
-      p.prof = { ...v };
-      break;
-  }
-  return old;
+/** adjustArmed changes the armed-timer count (timers.ts). */
+export function adjustArmed(delta: number): void {
+  armed += delta;
 }

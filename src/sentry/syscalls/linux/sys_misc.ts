@@ -135,18 +135,6 @@ export function personality(t: Task, a: SyscallArgs): number {
   return old;
 }
 
-const MEMBARRIER_CMD_QUERY = 0;
-
-/** membarrier implements Linux syscall membarrier(2): no command is supported, which QUERY reports. */
-export function membarrier(t: Task, a: SyscallArgs): number {
-  const cmd = a.int(0);
-  const flags = a.uint(1);
-  if (flags) throw linuxerr.EINVAL;
-  if (cmd === MEMBARRIER_CMD_QUERY) return 0;
-  t.kernel.log.warnOnce('membarrier', `membarrier: command ${cmd} not supported`);
-  throw linuxerr.EINVAL;
-}
-
 // --- priorities: nice (getpriority/setpriority) and I/O priority ------------
 
 const PRIO_PROCESS = 0;
@@ -286,7 +274,6 @@ export const syscalls: SyscallEntries = {
   [SYSNO.sysinfo]: partial('sysinfo', sysinfo, 'No swap, shared or buffer memory figures.'),
   [SYSNO.getcpu]: partial('getcpu', getcpu, 'Always CPU 0, node 0.'),
   [SYSNO.personality]: partial('personality', personality, 'Only ADDR_NO_RANDOMIZE is honoured.'),
-  [SYSNO.membarrier]: partial('membarrier', membarrier, 'Only MEMBARRIER_CMD_QUERY (reports no commands).'),
   [SYSNO.getpriority]: supported('getpriority', getpriority),
   [SYSNO.setpriority]: partial('setpriority', setpriority, 'Recorded, not applied to host threads.'),
   [SYSNO.ioprio_get]: supported('ioprio_get', ioprioGet),

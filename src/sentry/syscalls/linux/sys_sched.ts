@@ -1,5 +1,5 @@
-// Scheduler syscalls. The host schedules the threads that run guest code;
-// these record what the guest asked for and report it back. Guests see CPUs
+// Scheduler syscalls and membarrier. The host schedules the threads that run
+// guest code; these record what the guest asked for and report it back. Guests see CPUs
 // 0..n-1, n being the host CPUs available to the Sentry.
 
 import { availableParallelism } from 'node:os';
@@ -192,6 +192,59 @@ export function schedRrGetInterval(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+// membarrier(2) commands.
+const MEMBARRIER_CMD_QUERY = 0;
+const MEMBARRIER_CMD_GLOBAL = 1 << 0;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED = 1 << 1;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 1 << 2;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 1 << 4;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE = 1 << 5;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE = 1 << 6;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ = 1 << 7;
+const MEMBARRIER_CMD_GET_REGISTRATIONS = 1 << 9;
+const MEMBARRIER_CMD_FLAG_CPU = 1;
+/** Everything but the rseq commands (rseq(2) is not implemented). */
+const MEMBARRIER_SUPPORTED = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED |
+  MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED |
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_GET_REGISTRATIONS;
+/** REGISTER_* commands done per address space (execve starts a new one). */
+const membarrierRegs = new WeakMap<object, number>();
+
+/** membarrier implements Linux syscall membarrier(2). The barriers succeed
+ *  without doing anything more: the Sentry handles one syscall at a time,
+ *  and stopping and resuming the caller through ptrace orders its memory
+ *  accesses; the rseq commands are EINVAL, as on a kernel without rseq. */
+export function membarrier(t: Task, a: SyscallArgs): number {
+  const cmd = a.int(0);
+  const flags = a.uint(1);
+  if (cmd === MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ ? flags & ~MEMBARRIER_CMD_FLAG_CPU : flags) throw linuxerr.EINVAL;
+  const regs = membarrierRegs.get(t.mm) ?? 0;
+  switch (cmd) {
+    case MEMBARRIER_CMD_QUERY:
+      return MEMBARRIER_SUPPORTED;
+    case MEMBARRIER_CMD_GLOBAL:
+    case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
+      return 0;
+    case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+      membarrierRegs.set(t.mm, regs | cmd);
+      return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+      if (!(regs & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)) throw linuxerr.EPERM;
+      return 0;
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
+      if (!(regs & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE)) throw linuxerr.EPERM;
+      return 0;
+    case MEMBARRIER_CMD_GET_REGISTRATIONS:
+      return regs;
+    default:
+      throw linuxerr.EINVAL;
+  }
+}
+
 export const syscalls: SyscallEntries = {
   [SYSNO.sched_yield]: supported('sched_yield', schedYield),
   [SYSNO.sched_getaffinity]: supported('sched_getaffinity', schedGetaffinity),
@@ -203,4 +256,5 @@ export const syscalls: SyscallEntries = {
   [SYSNO.sched_get_priority_max]: supported('sched_get_priority_max', schedGetPriorityMax),
   [SYSNO.sched_get_priority_min]: supported('sched_get_priority_min', schedGetPriorityMin),
   [SYSNO.sched_rr_get_interval]: supported('sched_rr_get_interval', schedRrGetInterval),
+  [SYSNO.membarrier]: partial('membarrier', membarrier, 'Barriers succeed without IPIs; no rseq commands.'),
 };

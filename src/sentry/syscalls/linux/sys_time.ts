@@ -6,8 +6,11 @@ import * as linuxerr from '../../../abi/linux/errno.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
 import type { Task } from '../../kernel/task.js';
 import { TaskState } from '../../kernel/task.js';
+import { setRestartBlock } from '../../kernel/signals.js';
 import type { ThreadGroup } from '../../kernel/thread_group.js';
 import * as ktime from '../../kernel/time.js';
+import type { ITimerValue } from '../../kernel/timers.js';
+import { ITIMER_PROF, ITIMER_REAL, getITimer, setITimer } from '../../kernel/timers.js';
 import type { CpuTimes } from '../../kernel/time.js';
 import {
   CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
@@ -22,20 +25,19 @@ const TIMER_ABSTIME = 1;
 const COARSE_RES_NS = 4_000_000n;
 
 /** CPU clocks (clockid < 0) encode ~pid << 3 | perthread << 2 | which. */
-const CPUCLOCK_PROF = 0;
 const CPUCLOCK_VIRT = 1;
 const CPUCLOCK_SCHED = 2;
 
-/** A clock resolved from a clockid: how to read it, and whether it can be slept on. */
-interface Clock {
+/** A clock resolved from a clockid: how to read it, and what it supports. */
+export interface Clock {
   now: () => bigint;
   /** sleep: 'ok', or the errno clock_nanosleep returns for this clock. */
   sleep: 'ok' | linuxerr.SyscallError;
+  /** timer: 'ok', or the errno timer_create returns for this clock. */
+  timer: 'ok' | linuxerr.SyscallError;
+  /** cpu: a CPU-time clock (timers on it are sampled). */
+  cpu: boolean;
   coarse?: boolean;
-}
-
-function cpuValue(c: CpuTimes, which: number): bigint {
-  return which === CPUCLOCK_VIRT ? c.user : c.user + c.sys;
 }
 
 function cpuClock(t: Task, id: number): Clock {
@@ -46,8 +48,9 @@ function cpuClock(t: Task, id: number): Clock {
   if (perThread) {
     const target = pid === 0 ? t : t.kernel.tasks.get(pid);
     if (!target || target.tg !== t.tg) throw linuxerr.EINVAL;
+    const now = which === CPUCLOCK_VIRT ? () => ktime.threadCpu(target).user : () => ktime.threadCpuNs(target);
     // Sleeping on a thread CPU clock is refused by Linux.
-    return { now: () => cpuValue(ktime.threadCpu(target), which), sleep: linuxerr.EINVAL };
+    return { now, sleep: linuxerr.EINVAL, timer: 'ok', cpu: true };
   }
   let tg: ThreadGroup | undefined;
   if (pid === 0) tg = t.tg;
@@ -57,31 +60,37 @@ function cpuClock(t: Task, id: number): Clock {
   }
   if (!tg) throw linuxerr.EINVAL;
   const g = tg;
-  return { now: () => cpuValue(ktime.processCpu(g), which), sleep: 'ok' };
+  const now = which === CPUCLOCK_VIRT ? () => ktime.processCpu(g).user : () => ktime.processCpuNs(g);
+  return { now, sleep: 'ok', timer: 'ok', cpu: true };
 }
 
+const CAP_WAKE_ALARM = 35;
+
 /** clockOf resolves a clockid (EINVAL for unknown ones). */
-function clockOf(t: Task, id: number): Clock {
+export function clockOf(t: Task, id: number): Clock {
   if (id < 0) {
     if ((id & 7) === 3) throw linuxerr.EINVAL; // a posix-clock fd (/dev/ptp): none here
     return cpuClock(t, id);
   }
+  const alarmTimer = t.creds.hasCap(CAP_WAKE_ALARM) ? 'ok' : linuxerr.EPERM;
   switch (id) {
     case CLOCK_REALTIME:
-    case CLOCK_REALTIME_ALARM:
     case CLOCK_TAI: // the host's TAI offset is not known; Linux's default is 0
-      return { now: ktime.realtimeNs, sleep: 'ok' };
+      return { now: ktime.realtimeNs, sleep: 'ok', timer: 'ok', cpu: false };
+    case CLOCK_REALTIME_ALARM:
+      return { now: ktime.realtimeNs, sleep: 'ok', timer: alarmTimer, cpu: false };
     case CLOCK_MONOTONIC:
-      return { now: ktime.monotonicNs, sleep: 'ok' };
+      return { now: ktime.monotonicNs, sleep: 'ok', timer: 'ok', cpu: false };
     case CLOCK_BOOTTIME:
+      return { now: ktime.boottimeNs, sleep: 'ok', timer: 'ok', cpu: false };
     case CLOCK_BOOTTIME_ALARM:
-      return { now: ktime.boottimeNs, sleep: 'ok' };
+      return { now: ktime.boottimeNs, sleep: 'ok', timer: alarmTimer, cpu: false };
     case CLOCK_MONOTONIC_RAW:
-      return { now: ktime.monotonicNs, sleep: linuxerr.EOPNOTSUPP };
+      return { now: ktime.monotonicNs, sleep: linuxerr.EOPNOTSUPP, timer: linuxerr.EOPNOTSUPP, cpu: false };
     case CLOCK_REALTIME_COARSE:
-      return { now: ktime.realtimeNs, sleep: linuxerr.EOPNOTSUPP, coarse: true };
+      return { now: ktime.realtimeNs, sleep: linuxerr.EOPNOTSUPP, timer: linuxerr.EOPNOTSUPP, cpu: false, coarse: true };
     case CLOCK_MONOTONIC_COARSE:
-      return { now: ktime.monotonicNs, sleep: linuxerr.EOPNOTSUPP, coarse: true };
+      return { now: ktime.monotonicNs, sleep: linuxerr.EOPNOTSUPP, timer: linuxerr.EOPNOTSUPP, cpu: false, coarse: true };
     case CLOCK_PROCESS_CPUTIME_ID:
       return cpuClock(t, ~0 << 3 | CPUCLOCK_SCHED);
     case CLOCK_THREAD_CPUTIME_ID: {
@@ -141,17 +150,30 @@ export function time(t: Task, a: SyscallArgs): number {
   return now;
 }
 
+/** isInterruption: the error a wait fails with when a signal interrupts it
+ *  (EINTR, or one of the restart codes signal delivery resolves). */
+export function isInterruption(e: unknown): boolean {
+  return e === linuxerr.EINTR || e === linuxerr.ERESTARTSYS || e === linuxerr.ERESTARTNOHAND ||
+    e === linuxerr.ERESTART_RESTARTBLOCK || e === linuxerr.ERESTARTNOINTR;
+}
+
 /** sleepOn sleeps until clock c reaches deadline; on EINTR writes the time left to rem (if any). */
-async function sleepOn(t: Task, c: Clock, deadline: bigint, rem: number): Promise<number> {
+async function sleepOn(t: Task, c: Clock, deadline: bigint, rem: number, abs = false): Promise<number> {
   try {
     await ktime.sleepUntil(t, deadline, c.now);
     return 0;
   } catch (e) {
-    if (e === linuxerr.EINTR && rem && t.state !== TaskState.Dead) {
+    if (!isInterruption(e) || t.state === TaskState.Dead) throw e;
+    if (rem) {
       const left = deadline - c.now();
       ktime.writeTimespec(t.mm, rem, left > 0n ? left : 0n); // EFAULT replaces EINTR, as in Linux
     }
-    throw e;
+    // A signal: EINTR if a handler runs; otherwise an absolute sleep restarts
+    // as it was, a relative one continues to its deadline (restart_syscall).
+    if (e === linuxerr.EINTR) throw e;
+    if (abs) throw linuxerr.ERESTARTNOHAND;
+    setRestartBlock(t, (t2) => sleepOn(t2, c, deadline, rem));
+    throw linuxerr.ERESTART_RESTARTBLOCK;
   }
 }
 
@@ -175,7 +197,7 @@ export function clockNanosleep(t: Task, a: SyscallArgs): number | Promise<number
   const ns = ktime.readTimespec(t.mm, req);
   if (flags & TIMER_ABSTIME) {
     if (ns <= c.now()) return 0;
-    return sleepOn(t, c, ns, 0);
+    return sleepOn(t, c, ns, 0, true);
   }
   if (ns === 0n) return 0;
   return sleepOn(t, c, c.now() + ns, rem);
@@ -241,14 +263,11 @@ export function getrusage(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-function checkWhich(t: Task, which: number): void {
-  if (which < ktime.ITIMER_REAL || which > ktime.ITIMER_PROF) throw linuxerr.EINVAL;
-  if (which !== ktime.ITIMER_REAL) {
-    t.kernel.log.warnOnce('time:itimer-cpu', 'ITIMER_VIRTUAL/ITIMER_PROF are recorded but never expire');
-  }
+function checkWhich(which: number): void {
+  if (which < ITIMER_REAL || which > ITIMER_PROF) throw linuxerr.EINVAL;
 }
 
-function encodeItimerval(v: ktime.ITimerValue): Uint8Array {
+function encodeItimerval(v: ITimerValue): Uint8Array {
   const b = new Uint8Array(32);
   const d = new DataView(b.buffer);
   ktime.encodeTimeval(v.interval, d, 0);
@@ -260,8 +279,8 @@ function encodeItimerval(v: ktime.ITimerValue): Uint8Array {
 export function getitimer(t: Task, a: SyscallArgs): number {
   const which = a.int(0);
   const addr = a.ptr(1);
-  checkWhich(t, which);
-  t.mm.copyOut(addr, encodeItimerval(ktime.getITimer(t.tg, which)));
+  checkWhich(which);
+  t.mm.copyOut(addr, encodeItimerval(getITimer(t.tg, which)));
   return 0;
 }
 
@@ -270,13 +289,13 @@ export function setitimer(t: Task, a: SyscallArgs): number {
   const which = a.int(0);
   const nv = a.ptr(1);
   const ov = a.ptr(2);
-  let v: ktime.ITimerValue = { value: 0n, interval: 0n };
+  let v: ITimerValue = { value: 0n, interval: 0n };
   if (nv) {
     const d = new DataView(t.mm.copyIn(nv, 32).buffer);
     v = { interval: ktime.decodeTimeval(d, 0), value: ktime.decodeTimeval(d, 16) };
   }
-  checkWhich(t, which);
-  const old = ktime.setITimer(t.tg, which, v);
+  checkWhich(which);
+  const old = setITimer(t.tg, which, v);
   if (ov) t.mm.copyOut(ov, encodeItimerval(old));
   return 0;
 }
@@ -284,7 +303,7 @@ export function setitimer(t: Task, a: SyscallArgs): number {
 /** alarm implements Linux syscall alarm(2). */
 export function alarm(t: Task, a: SyscallArgs): number {
   const secs = a.uint(0);
-  const old = ktime.setITimer(t.tg, ktime.ITIMER_REAL, { value: BigInt(secs) * NS_PER_SEC, interval: 0n });
+  const old = setITimer(t.tg, ITIMER_REAL, { value: BigInt(secs) * NS_PER_SEC, interval: 0n });
   // Linux rounds the old value to the nearest second, and never reports 0 for an armed timer.
   const s = Number(old.value / NS_PER_SEC);
   const us = Number((old.value % NS_PER_SEC) / 1000n);
@@ -302,7 +321,7 @@ export const syscalls: SyscallEntries = {
   [SYSNO.clock_nanosleep]: supported('clock_nanosleep', clockNanosleep),
   [SYSNO.times]: partial('times', times, 'CPU time since the last execve; children times only as recorded at reap.'),
   [SYSNO.getrusage]: partial('getrusage', getrusage, 'CPU time, peak RSS and faults only; RUSAGE_CHILDREN has times only.'),
-  [SYSNO.getitimer]: partial('getitimer', getitimer, 'ITIMER_VIRTUAL/ITIMER_PROF do not count down.'),
-  [SYSNO.setitimer]: partial('setitimer', setitimer, 'ITIMER_VIRTUAL/ITIMER_PROF never expire.'),
+  [SYSNO.getitimer]: supported('getitimer', getitimer),
+  [SYSNO.setitimer]: partial('setitimer', setitimer, 'ITIMER_VIRTUAL/ITIMER_PROF sample CPU time every 10 ms.'),
   [SYSNO.alarm]: supported('alarm', alarm),
 };
