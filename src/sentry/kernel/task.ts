@@ -12,7 +12,11 @@ import type { WaitQueue } from '../vfs/waiter.js';
 import type { Credentials } from './creds.js';
 import type { FDTable } from './fd_table.js';
 import type { Kernel } from './kernel.js';
+import { signalPending } from './signals.js';
 import type { ThreadGroup } from './thread_group.js';
+
+/** Interrupt ends a task's wait in the Sentry, failing it with e (if given). */
+export type Interrupt = (e?: linuxerr.SyscallError) => void;
 
 export const enum TaskState {
   /** Running guest code on the host, or about to. */
@@ -87,39 +91,58 @@ export class Task {
   }
 
   /** block waits until queue reports one of mask's events. Await point.
-   *  Rejects with EINTR when the task is interrupted (by a signal or exit). */
+   *  Rejects with ERESTARTSYS when a signal interrupts the wait (or is
+   *  already pending): signal delivery turns that into EINTR or a restart.
+   *  Other interruptions (exit) reject with EINTR unless they pass an error. */
   block(queue: WaitQueue, mask: number): Promise<number> {
     if (this.state === TaskState.Dead) return Promise.reject(linuxerr.EINTR);
+    if (signalPending(this)) return Promise.reject(linuxerr.ERESTARTSYS);
     return new Promise<number>((resolve, reject) => {
       const unregister = queue.register(mask, (ev) => {
         this.interrupt = null;
         resolve(ev);
       });
-      this.interrupt = () => {
+      this.interrupt = (e) => {
         unregister();
         this.interrupt = null;
-        reject(linuxerr.EINTR);
+        reject(e ?? linuxerr.EINTR);
       };
     });
   }
 
-  /** sleep waits for ms milliseconds (or an interruption). Await point. */
+  /** sleep waits for ms milliseconds (or an interruption, as for block). Await point. */
   sleep(ms: number): Promise<void> {
+    if (this.state === TaskState.Dead) return Promise.reject(linuxerr.EINTR);
+    if (signalPending(this)) return Promise.reject(linuxerr.ERESTARTSYS);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.interrupt = null;
         resolve();
       }, ms);
-      this.interrupt = () => {
+      this.interrupt = (e) => {
         clearTimeout(timer);
         this.interrupt = null;
-        reject(linuxerr.EINTR);
+        reject(e ?? linuxerr.EINTR);
       };
     });
   }
 
-  /** interrupt, while set, cancels the task's current wait. */
-  interrupt: (() => void) | null = null;
+  private interruptFn: Interrupt | null = null;
+
+  /** interrupt, while set, cancels the task's current wait; signal delivery
+   *  passes the error the wait should fail with (ERESTARTSYS). A wait that
+   *  starts while a signal is already pending is interrupted at once. */
+  get interrupt(): Interrupt | null {
+    return this.interruptFn;
+  }
+  set interrupt(fn: Interrupt | null) {
+    this.interruptFn = fn;
+    if (fn !== null && signalPending(this)) {
+      queueMicrotask(() => {
+        if (this.interruptFn === fn) fn(linuxerr.ERESTARTSYS);
+      });
+    }
+  }
 
   /** isLeader is true for the thread whose tid is the process's pid. */
   get isLeader(): boolean {

@@ -5,6 +5,7 @@
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { O_PATH } from '../../../abi/linux/file.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
+import { setTemporaryMask } from '../../kernel/signals.js';
 import type { Task } from '../../kernel/task.js';
 import { TaskState } from '../../kernel/task.js';
 import type { FileDescription } from '../../vfs/file_description.js';
@@ -13,7 +14,7 @@ import {
 } from '../../vfs/waiter.js';
 import type { WaitQueue } from '../../vfs/waiter.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
-import { partial, supported } from '../syscalls.js';
+import { supported } from '../syscalls.js';
 import { nofile } from './sys_pipe.js';
 
 export const POLLIN = 0x1;
@@ -35,7 +36,8 @@ export interface WaitSource {
 }
 
 /** waitAny waits until one of sources is notified (true), timeoutMs passes (false;
- *  negative waits forever), or the task is interrupted (rejects EINTR). */
+ *  negative waits forever), or the task is interrupted (rejects with the
+ *  interrupter's error, ERESTARTSYS for a signal, else EINTR). */
 export function waitAny(t: Task, sources: WaitSource[], timeoutMs: number): Promise<boolean> {
   if (t.state === TaskState.Dead) return Promise.reject(linuxerr.EINTR);
   return new Promise<boolean>((resolve, reject) => {
@@ -58,9 +60,10 @@ export function waitAny(t: Task, sources: WaitSource[], timeoutMs: number): Prom
         resolve(false);
       }, timeoutMs);
     }
-    t.interrupt = () => {
+    // A signal passes the restart code (ERESTARTSYS) for signal delivery to resolve.
+    t.interrupt = (e) => {
       finish();
-      reject(linuxerr.EINTR);
+      reject(e ?? linuxerr.EINTR);
     };
   });
 }
@@ -118,13 +121,13 @@ function writeTime(t: Task, addr: number, ms: number, usec: boolean): void {
   t.mm.copyOut(addr, b);
 }
 
-/** checkSigmask validates ppoll/pselect6's signal mask argument. The mask is not
- *  applied during the wait yet (signal handlers are not delivered yet either). */
+/** checkSigmask applies ppoll/pselect6's signal mask for the call: signal
+ *  delivery puts the old mask back on the way out (after a handler, if the
+ *  wait was interrupted). */
 function checkSigmask(t: Task, addr: number, size: number): void {
   if (addr === 0) return;
   if (size !== 8) throw linuxerr.EINVAL;
-  t.mm.readU64(addr);
-  t.kernel.log.warnOnce('poll-sigmask', 'ppoll/pselect6 signal masks are accepted but not applied');
+  setTemporaryMask(t, new DataView(t.mm.copyIn(addr, 8).buffer).getBigUint64(0, true));
 }
 
 // ---- poll ----
@@ -167,7 +170,10 @@ function waitLoop(t: Task, timeoutMs: number, scan: () => number, sources: () =>
     try {
       for (;;) {
         const left = deadline === Infinity ? -1 : Math.max(0, Math.ceil(deadline - now()));
-        const woken = await waitAny(t, sources(), left);
+        // poll and select fail with EINTR once a handler has run, else restart (ERESTARTNOHAND).
+        const woken = await waitAny(t, sources(), left).catch((e: unknown) => {
+          throw e === linuxerr.ERESTARTSYS ? linuxerr.ERESTARTNOHAND : e;
+        });
         const r = scan();
         if (r > 0 || (!woken && now() >= deadline)) return r;
       }
@@ -366,7 +372,7 @@ export function pselect6(t: Task, a: SyscallArgs): number | Promise<number> {
 
 export const syscalls: SyscallEntries = {
   [SYSNO.poll]: supported('poll', poll),
-  [SYSNO.ppoll]: partial('ppoll', ppoll, 'the signal mask is validated but not applied'),
+  [SYSNO.ppoll]: supported('ppoll', ppoll),
   [SYSNO.select]: supported('select', select),
-  [SYSNO.pselect6]: partial('pselect6', pselect6, 'the signal mask is validated but not applied'),
+  [SYSNO.pselect6]: supported('pselect6', pselect6),
 };

@@ -1,21 +1,25 @@
-// Signal syscalls: dispositions, masks, the alternate stack, sending, and
-// waiting. Sending uses the default-action delivery of kernel/signals.ts;
-// handlers are recorded but not run yet (no signal frames), so signals
-// caught by a handler stay pending, and rt_sigsuspend/pause wait until the
-// task is interrupted. rt_sigtimedwait needs no frame and works fully.
+// Signal syscalls: dispositions, masks, the alternate stack, sending,
+// waiting, rt_sigreturn and restart_syscall, signalfd and pidfds. Sending is
+// kernel/signals.ts; delivery (handlers, stops, restarts) is
+// kernel/signal_delivery.ts, on each task's way back to guest code.
 
 import * as linuxerr from '../../../abi/linux/errno.js';
 import * as sig from '../../../abi/linux/signal.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
+import * as linux from '../../../abi/linux/file.js';
+import { PidFD, pidfdOf } from '../../fsimpl/pidfd/pidfd.js';
+import { SignalFD, signalfdOf } from '../../fsimpl/signalfd/signalfd.js';
+import { sigreturn } from '../../kernel/signal_delivery.js';
 import * as signals from '../../kernel/signals.js';
 import type { SigInfo } from '../../kernel/signals.js';
 import type { Task } from '../../kernel/task.js';
 import { TaskState } from '../../kernel/task.js';
 import type { SigAction, ThreadGroup } from '../../kernel/thread_group.js';
 import { monotonicNs, readTimespec } from '../../kernel/time.js';
+import { FileDescription } from '../../vfs/file_description.js';
 import { EVENT_IN } from '../../vfs/waiter.js';
-import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
-import { partial, supported, unimplemented } from '../syscalls.js';
+import type { SyscallArgs, SyscallEntries, SyscallResult } from '../syscalls.js';
+import { CtrlNoReturn, partial, supported } from '../syscalls.js';
 
 const SIGSET_SIZE = 8;
 /** sa_flags bits Linux keeps (UAPI_SA_FLAGS on x86-64); others read back as 0. */
@@ -101,8 +105,7 @@ export function rtSigprocmask(t: Task, a: SyscallArgs): number {
     }
   }
   if (oldAddr) writeSigset(t, oldAddr, old);
-  // Unblocking may release a pending fatal signal.
-  if (old & ~t.sigmask) signals.recheckPending(t);
+  // Signals this unblocks are delivered on the way back to guest code.
   return 0;
 }
 
@@ -151,31 +154,32 @@ export function rtSigpending(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** waitForever blocks until the task is interrupted (then rejects with EINTR). */
+/** waitForever blocks until the task is interrupted (then rejects, ERESTARTSYS for a signal). */
 async function waitForever(t: Task): Promise<never> {
   for (;;) await t.sleep(MAX_WAIT_MS);
 }
 
-/** rt_sigsuspend implements Linux syscall rt_sigsuspend(2): waits with a temporary mask.
- *  Handlers do not run yet, so only an interruption (exit, fatal signal) ends the wait. */
-export function rtSigsuspend(t: Task, a: SyscallArgs): Promise<number> | number {
-  if (a.sizeT(1) !== SIGSET_SIZE) throw linuxerr.EINVAL;
-  const mask = readSigset(t, a.ptr(0)) & ~sig.UNBLOCKABLE;
-  const saved = t.sigmask;
-  t.sigmask = mask;
-  signals.recheckPending(t);
-  if (t.state === TaskState.Dead) return 0;
-  t.kernel.log.warnOnce('signals:suspend', 'rt_sigsuspend/pause wait until interrupted: handlers do not run yet');
+/** suspend waits for a signal with t's current mask; it fails with
+ *  ERESTARTNOHAND: EINTR once a handler has run, else the call restarts. */
+function suspend(t: Task): Promise<number> | number {
+  if (signals.signalPending(t)) throw linuxerr.ERESTARTNOHAND;
   return waitForever(t).catch((e: unknown) => {
-    t.sigmask = saved;
-    throw e;
+    throw e === linuxerr.ERESTARTSYS ? linuxerr.ERESTARTNOHAND : e;
   });
 }
 
-/** pause implements Linux syscall pause(2); see rtSigsuspend. */
-export function pause(t: Task): Promise<number> {
-  t.kernel.log.warnOnce('signals:suspend', 'rt_sigsuspend/pause wait until interrupted: handlers do not run yet');
-  return waitForever(t);
+/** rt_sigsuspend implements Linux syscall rt_sigsuspend(2): waits with a temporary
+ *  mask, which stays in force until a handler frame has recorded the old one. */
+export function rtSigsuspend(t: Task, a: SyscallArgs): Promise<number> | number {
+  if (a.sizeT(1) !== SIGSET_SIZE) throw linuxerr.EINVAL;
+  const mask = readSigset(t, a.ptr(0));
+  signals.setTemporaryMask(t, mask);
+  return suspend(t);
+}
+
+/** pause implements Linux syscall pause(2). */
+export function pause(t: Task): Promise<number> | number {
+  return suspend(t);
 }
 
 /** waitSignal resolves true when a signal arrives for t, false at deadline (monotonic ns, null: none). */
@@ -315,12 +319,13 @@ export function tkill(t: Task, a: SyscallArgs): number {
   return sendSpecific(t, 0, tid, s, signals.userInfo(s, t.tg.pid, t.creds.uid, signals.SI_TKILL));
 }
 
-/** queuedInfo reads a caller-supplied siginfo; only a process signalling itself may claim kernel or kill() codes. */
-function queuedInfo(t: Task, addr: number, s: number, target: number): SigInfo {
+/** queuedInfo reads a caller-supplied siginfo; only a thread signalling itself
+ *  may claim kernel or kill() codes (`self`: the target is the caller). */
+function queuedInfo(t: Task, addr: number, s: number, self: boolean): SigInfo {
   const raw = t.mm.copyIn(addr, 128);
   const v = new DataView(raw.buffer);
   const code = v.getInt32(8, true);
-  if ((code >= 0 || code === signals.SI_TKILL) && target !== t.tid) throw linuxerr.EPERM;
+  if ((code >= 0 || code === signals.SI_TKILL) && !self) throw linuxerr.EPERM;
   v.setInt32(0, s, true);
   return { signo: s, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true), status: v.getInt32(24, true), raw };
 }
@@ -329,7 +334,7 @@ function queuedInfo(t: Task, addr: number, s: number, target: number): SigInfo {
 export function rtSigqueueinfo(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const s = a.int(1);
-  const info = queuedInfo(t, a.ptr(2), s, pid);
+  const info = queuedInfo(t, a.ptr(2), s, pid === t.tid);
   const tg = pid > 0 ? t.kernel.tasks.get(pid)?.tg : undefined;
   if (!tg) throw linuxerr.ESRCH;
   const err = sendGroup(t, tg, s, info);
@@ -343,7 +348,101 @@ export function rtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
   const tid = a.int(1);
   const s = a.int(2);
   if (tgid <= 0 || tid <= 0) throw linuxerr.EINVAL;
-  return sendSpecific(t, tgid, tid, s, queuedInfo(t, a.ptr(3), s, tid));
+  return sendSpecific(t, tgid, tid, s, queuedInfo(t, a.ptr(3), s, tid === t.tid));
+}
+
+/** rt_sigreturn implements Linux syscall rt_sigreturn(2). */
+export function rtSigreturn(t: Task): SyscallResult {
+  sigreturn(t);
+  return CtrlNoReturn;
+}
+
+/** restart_syscall implements Linux syscall restart_syscall(2): continues a
+ *  syscall interrupted with ERESTART_RESTARTBLOCK (nanosleep), else EINTR. */
+export function restartSyscall(t: Task): number | Promise<number> {
+  const ts = signals.taskSignals(t);
+  const fn = ts.restart;
+  ts.restart = null;
+  if (!fn) throw linuxerr.EINTR;
+  return fn(t);
+}
+
+const SFD_FLAGS = linux.O_CLOEXEC | linux.O_NONBLOCK;
+
+function doSignalfd(t: Task, fd: number, maskAddr: number, size: number, flags: number): number {
+  if (flags & ~SFD_FLAGS) throw linuxerr.EINVAL;
+  if (size !== SIGSET_SIZE) throw linuxerr.EINVAL;
+  const mask = readSigset(t, maskAddr);
+  if (fd !== -1) {
+    const sfd = signalfdOf(t.fdTable.get(fd));
+    if (!sfd) throw linuxerr.EINVAL;
+    sfd.mask = mask & ~sig.UNBLOCKABLE;
+    sfd.waitQueue.notify(EVENT_IN);
+    return fd;
+  }
+  const f = new FileDescription(new SignalFD(t, mask), linux.O_RDWR | (flags & linux.O_NONBLOCK), 'anon_inode:[signalfd]');
+  try {
+    return t.fdTable.newFD(f, (flags & linux.O_CLOEXEC) !== 0, 0, t.tg.rlimits[RLIMIT_NOFILE][0]);
+  } finally {
+    f.decRef();
+  }
+}
+const RLIMIT_NOFILE = 7;
+
+/** signalfd implements Linux syscall signalfd(2). */
+export function signalfd(t: Task, a: SyscallArgs): number {
+  return doSignalfd(t, a.int(0), a.ptr(1), a.sizeT(2), 0);
+}
+
+/** signalfd4 implements Linux syscall signalfd4(2). */
+export function signalfd4(t: Task, a: SyscallArgs): number {
+  return doSignalfd(t, a.int(0), a.ptr(1), a.sizeT(2), a.int(3));
+}
+
+/** pidfd_open implements Linux syscall pidfd_open(2). */
+export function pidfdOpen(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  const flags = a.uint(1);
+  if (flags & ~linux.O_NONBLOCK) throw linuxerr.EINVAL;
+  if (pid <= 0) throw linuxerr.EINVAL;
+  const k = t.kernel;
+  const tg = k.threadGroups.get(pid);
+  if (!tg) throw k.tasks.has(pid) ? linuxerr.EINVAL : linuxerr.ESRCH;
+  const f = new FileDescription(new PidFD(tg), linux.O_RDWR | (flags & linux.O_NONBLOCK), 'anon_inode:[pidfd]');
+  try {
+    return t.fdTable.newFD(f, true, 0, t.tg.rlimits[RLIMIT_NOFILE][0]);
+  } finally {
+    f.decRef();
+  }
+}
+
+/** pidfdProcess returns the process a pidfd refers to (EBADF: not a pidfd). */
+export function pidfdProcess(t: Task, fd: number): ThreadGroup {
+  const p = pidfdOf(t.fdTable.get(fd));
+  if (!p) throw linuxerr.EBADF;
+  return p.tg;
+}
+
+/** pidfd_send_signal implements Linux syscall pidfd_send_signal(2) for process pidfds. */
+export function pidfdSendSignal(t: Task, a: SyscallArgs): number {
+  const fd = a.int(0);
+  const s = a.int(1);
+  const infoAddr = a.ptr(2);
+  const flags = a.uint(3);
+  if (flags !== 0) throw linuxerr.EINVAL;
+  const tg = pidfdProcess(t, fd);
+  if (s < 0 || s > sig.NSIG) throw linuxerr.EINVAL;
+  if (t.kernel.threadGroups.get(tg.pid) !== tg) throw linuxerr.ESRCH; // reaped
+  let info: SigInfo;
+  if (infoAddr) {
+    info = queuedInfo(t, infoAddr, s, tg === t.tg && t.isLeader);
+    if (new DataView(info.raw!.buffer).getInt32(0, true) !== s) throw linuxerr.EINVAL;
+  } else {
+    info = signals.userInfo(s, t.tg.pid, t.creds.uid);
+  }
+  const err = sendGroup(t, tg, s, info);
+  if (err) throw err;
+  return 0;
 }
 
 export const syscalls: SyscallEntries = {
@@ -351,13 +450,18 @@ export const syscalls: SyscallEntries = {
   [SYSNO.rt_sigprocmask]: supported('rt_sigprocmask', rtSigprocmask),
   [SYSNO.sigaltstack]: supported('sigaltstack', sigaltstack),
   [SYSNO.rt_sigpending]: supported('rt_sigpending', rtSigpending),
-  [SYSNO.rt_sigsuspend]: partial('rt_sigsuspend', rtSigsuspend, 'Handlers do not run: waits until interrupted.'),
-  [SYSNO.pause]: partial('pause', pause, 'Handlers do not run: waits until interrupted.'),
+  [SYSNO.rt_sigsuspend]: supported('rt_sigsuspend', rtSigsuspend),
+  [SYSNO.pause]: supported('pause', pause),
   [SYSNO.rt_sigtimedwait]: supported('rt_sigtimedwait', rtSigtimedwait),
-  [SYSNO.kill]: partial('kill', kill, 'Caught signals stay pending (no handler frames); stop signals are ignored.'),
-  [SYSNO.tgkill]: partial('tgkill', tgkill, 'Caught signals stay pending (no handler frames).'),
-  [SYSNO.tkill]: partial('tkill', tkill, 'Caught signals stay pending (no handler frames).'),
-  [SYSNO.rt_sigqueueinfo]: partial('rt_sigqueueinfo', rtSigqueueinfo, 'Queued real-time signals coalesce.'),
-  [SYSNO.rt_tgsigqueueinfo]: partial('rt_tgsigqueueinfo', rtTgsigqueueinfo, 'Queued real-time signals coalesce.'),
-  [SYSNO.rt_sigreturn]: unimplemented('rt_sigreturn', 38, 'No signal frames yet.'),
+  [SYSNO.kill]: supported('kill', kill),
+  [SYSNO.tgkill]: supported('tgkill', tgkill),
+  [SYSNO.tkill]: supported('tkill', tkill),
+  [SYSNO.rt_sigqueueinfo]: supported('rt_sigqueueinfo', rtSigqueueinfo),
+  [SYSNO.rt_tgsigqueueinfo]: supported('rt_tgsigqueueinfo', rtTgsigqueueinfo),
+  [SYSNO.rt_sigreturn]: supported('rt_sigreturn', rtSigreturn),
+  [SYSNO.restart_syscall]: supported('restart_syscall', restartSyscall),
+  [SYSNO.signalfd]: partial('signalfd', signalfd, 'Reads the signals of the thread that created it (Linux: the reader).'),
+  [SYSNO.signalfd4]: partial('signalfd4', signalfd4, 'Reads the signals of the thread that created it (Linux: the reader).'),
+  [SYSNO.pidfd_open]: partial('pidfd_open', pidfdOpen, 'PIDFD_THREAD is not supported.'),
+  [SYSNO.pidfd_send_signal]: supported('pidfd_send_signal', pidfdSendSignal),
 };

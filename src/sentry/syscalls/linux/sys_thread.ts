@@ -2,8 +2,9 @@
 // process groups and sessions.
 
 import * as linuxerr from '../../../abi/linux/errno.js';
-import { SIGCHLD } from '../../../abi/linux/signal.js';
+import { SIGCHLD, SIGCONT } from '../../../abi/linux/signal.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
+import * as signals from '../../kernel/signals.js';
 import * as kclone from '../../kernel/task_clone.js';
 import { execve as doExecve } from '../../kernel/task_exec.js';
 import { exitGroup as doExitGroup, exitStatusCode, exitTask, reap } from '../../kernel/task_exit.js';
@@ -12,6 +13,7 @@ import type { ThreadGroup } from '../../kernel/thread_group.js';
 import { EVENT_IN } from '../../vfs/waiter.js';
 import type { SyscallArgs, SyscallEntries, SyscallResult } from '../syscalls.js';
 import { CtrlNoReturn, partial, supported } from '../syscalls.js';
+import { pidfdProcess } from './sys_signal.js';
 
 const WNOHANG = 1;
 const WUNTRACED = 2;
@@ -113,24 +115,49 @@ export function exitGroup(t: Task, a: SyscallArgs): SyscallResult {
 
 type Selector = (c: ThreadGroup) => boolean;
 
-/** findWaitable returns a child matching sel that has something to report, or
- *  null; throws ECHILD when no child matches at all. */
-function findWaitable(t: Task, sel: Selector): ThreadGroup | null {
+/** Waited is a child's state change a wait reports. */
+interface Waited {
+  c: ThreadGroup;
+  /** CLD_EXITED/KILLED/DUMPED, CLD_STOPPED or CLD_CONTINUED. */
+  code: number;
+  /** The wait status (wait4) and the si_status (waitid). */
+  status: number;
+  siStatus: number;
+}
+
+/** findWaitable returns the first child matching sel with a state change that
+ *  options asks for (exit, then stop, then continue), consuming a stop or
+ *  continue report unless WNOWAIT; null if none; ECHILD when no child matches. */
+function findWaitable(t: Task, sel: Selector, options: number): Waited | null {
   let any = false;
+  const consume = (options & WNOWAIT) === 0;
   for (const c of t.tg.children) {
     if (!sel(c)) continue;
     any = true;
-    if (c.zombie) return c;
+    if (c.zombie) {
+      if (!(options & WEXITED)) continue;
+      const st = c.exitStatus;
+      const s = st & 0x7f;
+      const code = s === 0 ? signals.CLD_EXITED : (st & 0x80) ? signals.CLD_DUMPED : signals.CLD_KILLED;
+      return { c, code, status: st, siStatus: s === 0 ? (st >> 8) & 0xff : s };
+    }
+    if (options & WUNTRACED) {
+      const st = signals.stopReport(c, consume);
+      if (st) return { c, code: signals.CLD_STOPPED, status: st, siStatus: st >> 8 };
+    }
+    if ((options & WCONTINUED) && signals.continueReport(c, consume)) {
+      return { c, code: signals.CLD_CONTINUED, status: 0xffff, siStatus: SIGCONT };
+    }
   }
   if (!any) throw linuxerr.ECHILD;
   return null;
 }
 
 /** waitFor runs find until it reports, blocking on the process's child events. */
-function waitFor<R>(t: Task, nohang: boolean, find: () => R | null, none: R): R | Promise<R> {
+function waitFor<R>(t: Task, nohang: boolean, find: () => R | null, none: () => R): R | Promise<R> {
   const r = find();
   if (r !== null) return r;
-  if (nohang) return none;
+  if (nohang) return none();
   return (async () => {
     for (;;) {
       await t.block(t.tg.childEvents, EVENT_IN);
@@ -147,7 +174,8 @@ function pidSelector(t: Task, pid: number): Selector {
   return (c) => c.pgid === -pid;
 }
 
-/** wait4 implements Linux syscall wait4(2). */
+/** wait4 implements Linux syscall wait4(2): exited children, and stopped
+ *  (WUNTRACED) or continued (WCONTINUED) ones. */
 export function wait4(t: Task, a: SyscallArgs): number | Promise<number> {
   const pid = a.int(0);
   const statusAddr = a.ptr(1);
@@ -156,16 +184,16 @@ export function wait4(t: Task, a: SyscallArgs): number | Promise<number> {
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) throw linuxerr.EINVAL;
   const sel = pidSelector(t, pid);
   return waitFor(t, (options & WNOHANG) !== 0, () => {
-    const c = findWaitable(t, sel);
-    if (!c) return null;
-    if (statusAddr) t.mm.writeI32(statusAddr, c.exitStatus);
+    const w = findWaitable(t, sel, options | WEXITED);
+    if (!w) return null;
+    if (statusAddr) t.mm.writeI32(statusAddr, w.status);
     if (rusage) t.mm.copyOut(rusage, new Uint8Array(144));
-    reap(c);
-    return c.pid;
-  }, 0);
+    if (w.code !== signals.CLD_STOPPED && w.code !== signals.CLD_CONTINUED) reap(w.c);
+    return w.c.pid;
+  }, () => 0);
 }
 
-/** waitid implements Linux syscall waitid(2) for exited children. */
+/** waitid implements Linux syscall waitid(2). */
 export function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
   const idtype = a.int(0);
   const id = a.int(1);
@@ -181,31 +209,37 @@ export function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
     case P_ALL: sel = () => true; break;
     case P_PID: sel = (c) => c.pid === id; break;
     case P_PGID: sel = (c) => c.pgid === (id === 0 ? t.tg.pgid : id); break;
-    case P_PIDFD: throw linuxerr.EINVAL;
+    case P_PIDFD: {
+      const target = pidfdProcess(t, id);
+      sel = (c) => c === target;
+      break;
+    }
     default: throw linuxerr.EINVAL;
   }
+  // si_signo, si_errno, si_code, si_pid, si_uid, si_status: zero when nothing is reported (WNOHANG).
+  const report = (w: Waited | null): void => {
+    if (!infop) return;
+    const info = new DataView(new ArrayBuffer(28));
+    if (w) {
+      info.setInt32(0, SIGCHLD, true);
+      info.setInt32(8, w.code, true);
+      info.setInt32(16, w.c.pid, true);
+      info.setUint32(20, w.c.leader.creds.uid, true);
+      info.setInt32(24, w.siStatus, true);
+    }
+    t.mm.copyOut(infop, new Uint8Array(info.buffer));
+  };
   return waitFor(t, (options & WNOHANG) !== 0, () => {
-    if (!(options & WEXITED)) {
-      findWaitable(t, sel);
-      return null;
-    }
-    const c = findWaitable(t, sel);
-    if (!c) return null;
-    if (infop) {
-      const info = new DataView(new ArrayBuffer(128));
-      const st = c.exitStatus;
-      const signaled = (st & 0x7f) !== 0;
-      info.setInt32(0, SIGCHLD, true); // si_signo
-      info.setInt32(8, signaled ? ((st & 0x80) ? 3 : 2) : 1, true); // si_code: CLD_DUMPED/KILLED/EXITED
-      info.setInt32(16, c.pid, true); // si_pid
-      info.setInt32(20, 0, true); // si_uid
-      info.setInt32(24, signaled ? st & 0x7f : (st >> 8) & 0xff, true); // si_status
-      t.mm.copyOut(infop, new Uint8Array(info.buffer));
-    }
+    const w = findWaitable(t, sel, options);
+    if (!w) return null;
+    report(w);
     if (rusage) t.mm.copyOut(rusage, new Uint8Array(144));
-    if (!(options & WNOWAIT)) reap(c);
+    if (w.code !== signals.CLD_STOPPED && w.code !== signals.CLD_CONTINUED && !(options & WNOWAIT)) reap(w.c);
     return 0;
-  }, 0);
+  }, () => {
+    report(null);
+    return 0;
+  });
 }
 
 /** getpid implements Linux syscall getpid(2). */
@@ -288,8 +322,8 @@ export const syscalls: SyscallEntries = {
   [SYSNO.execveat]: supported('execveat', execveat),
   [SYSNO.exit]: supported('exit', exit),
   [SYSNO.exit_group]: supported('exit_group', exitGroup),
-  [SYSNO.wait4]: partial('wait4', wait4, 'Reports exited children only; rusage is zero.'),
-  [SYSNO.waitid]: partial('waitid', waitid, 'Reports exited children only; P_PIDFD unsupported.'),
+  [SYSNO.wait4]: partial('wait4', wait4, 'rusage is zero.'),
+  [SYSNO.waitid]: partial('waitid', waitid, 'rusage is zero.'),
   [SYSNO.getpid]: supported('getpid', getpid),
   [SYSNO.getppid]: supported('getppid', getppid),
   [SYSNO.gettid]: supported('gettid', gettid),
