@@ -64,6 +64,11 @@ export interface AddressSpace {
   write(addr: number, buf: Uint8Array, off: number, len: number): number;
   /** writeForce writes even into read-only pages (for the loader). */
   writeForce(addr: number, buf: Uint8Array): void;
+  /** atomicOp32 applies a futex(2) FUTEX_WAKE_OP operation (op, oparg and
+   *  the OPARG_SHIFT flag as encoded there; the comparison is ignored) to the
+   *  u32 at addr, atomically with respect to the guest's threads. Returns 0,
+   *  or -EFAULT. Optional: without it futex words are updated non-atomically. */
+  atomicOp32?(addr: number, op: number): number;
   /** fork makes a copy-on-write copy of this address space (one thread, a copy of `from`). */
   fork(from: Thread): Thread;
   /** shareVM makes a new host process sharing this address space (CLONE_VM without a thread group). */
@@ -88,6 +93,9 @@ export interface Platform {
   wait(timeoutUs: number): Stop | null;
   /** resumeAndWait is resume(t) followed by wait(), in one host crossing. */
   resumeAndWait(t: Thread, dirty: RegsDirty, sig: number, timeoutUs: number): Stop | null;
+  /** interrupt makes a thread running guest code stop soon (a Signal stop the
+   *  Sentry treats as "re-check pending signals"); no-op if it is stopped. */
+  interrupt(t: Thread): void;
   /** killThread ends one thread now; killProcess ends its whole host process. */
   killThread(t: Thread): void;
   killProcess(t: Thread): void;

@@ -21,6 +21,8 @@ const SOCK_CLOEXEC = 0o2000000;
 const NT_X86_XSTATE = 0x202;
 /** The real-time signal that interrupts a blocking wait (see native/src/ptrace.c). */
 const WAKE_SIGNAL = 61;
+/** The host signal that interrupts a running guest thread (stubs have no children of their own). */
+const INTERRUPT_SIGNAL = 17; // SIGCHLD
 
 function stubEntry(): number {
   const elf = readFileSync(STUB_PATH);
@@ -175,6 +177,11 @@ export class PtracePlatform implements Platform {
     const sig = (status >> 8) & 0xff;
     if (sig === SYSCALL_STOP) return { thread: t, kind: StopKind.Syscall, sig: 0 };
     return { thread: t, kind: StopKind.Signal, sig };
+  }
+
+  interrupt(t: Thread): void {
+    const pt = t as PtraceThread;
+    if (pt.alive && pt.running) native.tgkill(pt.tgid, pt.tid, INTERRUPT_SIGNAL);
   }
 
   /** killThread ends one host thread. The last thread of a host process is

@@ -197,6 +197,15 @@ export class PtraceAddressSpace implements AddressSpace {
     this.platform.pwrite(this.memFd, buf, addr);
   }
 
+  atomicOp32(addr: number, op: number): number {
+    // The host's FUTEX_WAKE_OP does the operation atomically in the stub's
+    // memory. The guest's futexes live in the Sentry, so no host thread ever
+    // waits on these addresses and the call wakes nobody.
+    const FUTEX_WAKE_OP_PRIVATE = 5 | 128;
+    const r = this.syscall(SYSNO.futex, this.platform.scratch, FUTEX_WAKE_OP_PRIVATE, 0, 0, addr, op);
+    return r < 0 ? r : 0;
+  }
+
   fork(from: Thread): Thread {
     const t = from as PtraceThread;
     this.syscall(SYSNO.clone, CLONE_PARENT, 0, 0, 0, 0, 0, t);

@@ -116,6 +116,9 @@ export class Kernel {
   async run(): Promise<number> {
     let done = false;
     let status = 0;
+    // A sandbox whose tasks all wait (a deadlock, a stop, an unref'd timer)
+    // must stay up as Linux would, not end because Node's event loop is empty.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     void this.exited.then((s) => {
       done = true;
       status = s;
@@ -164,14 +167,31 @@ export class Kernel {
         continue;
       }
       this.handleStop(stop);
+      // A guest making syscalls back to back never lets the loop block: give
+      // the event loop a turn every POLL_US anyway, or its timers would wait.
+      if (this.hasTimers()) {
+        const now = performance.now();
+        if (now - this.lastTurn >= POLL_US / 1000) {
+          this.lastTurn = now;
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      }
     }
+    clearInterval(keepAlive);
     return status;
   }
 
   /** hasTimers reports whether the event loop may have work while guests run. */
   private hasTimers(): boolean {
-    return this.blockedCount > 0 || armedRealTimers() > 0;
+    return this.alwaysPoll || this.blockedCount > 0 || armedRealTimers() > 0;
   }
+
+  /** alwaysPoll bounds every platform wait so the event loop always gets turns
+   *  (a sandbox process serving its control socket while guests run). */
+  alwaysPoll = false;
+
+  /** When the run loop last yielded to the event loop between stops (ms). */
+  private lastTurn = 0;
 
   /** blockedCount is the number of tasks waiting in the Sentry. */
   blockedCount = 0;

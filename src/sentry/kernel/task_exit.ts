@@ -3,10 +3,13 @@
 
 import * as sig from '../../abi/linux/signal.js';
 import { EVENT_IN } from '../vfs/waiter.js';
+import { clearChildTid, futexExitRelease } from './futex.js';
 import { deliverParentDeathSignals } from './signals.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
 import type { ThreadGroup } from './thread_group.js';
+import { accountHostThreadEnd, processCpu } from './time.js';
+import { exitTimers } from './timers.js';
 
 /** Signals whose default action dumps core (the 0x80 bit in a wait status). */
 const CORE_SIGNALS = new Set([sig.SIGQUIT, sig.SIGILL, sig.SIGTRAP, sig.SIGABRT, sig.SIGBUS, sig.SIGFPE,
@@ -22,25 +25,34 @@ export function exitStatusSignal(s: number): number {
   return s | (CORE_SIGNALS.has(s) ? 0x80 : 0);
 }
 
-/** exitTask ends one thread (exit(2)). When it is the last, the process exits with status. */
+/** exitTask ends one thread (exit(2)). When it is the last, the process
+ *  exits: with the group's status after exit_group or a fatal signal, else
+ *  with this last thread's status (Linux >= 6.0's synchronize_group_exit;
+ *  the leader's own code does not matter). */
 export function exitTask(t: Task, status: number): void {
   if (t.state === TaskState.Dead) return;
   const tg = t.tg;
-  if (t.clearChildTid) {
-    try {
-      t.mm.writeI32(t.clearChildTid, 0);
-      t.kernel.futexWake?.(t, t.clearChildTid, 1);
-    } catch {
-      // The address is no longer mapped; Linux ignores that too.
-    }
-  }
+  exitMm(t, t.mm.users > 1);
   releaseTask(t);
   if (tg.tasks.size === 0) exitProcess(tg, tg.exiting ? tg.exitStatus : status);
 }
 
-/** releaseTask detaches a task from its host thread and the task table. */
-function releaseTask(t: Task): void {
+/** exitMm is the futex side of a thread leaving its address space (Linux's
+ *  mm_release): robust futexes and PI futexes it holds, then clear_child_tid
+ *  when the memory outlives it. */
+function exitMm(t: Task, othersUseMm: boolean): void {
+  futexExitRelease(t);
+  clearChildTid(t, othersUseMm);
+}
+
+/** releaseTask detaches a task from its host thread and the task table; its
+ *  file table is closed when no live task shares it any more. A zombie
+ *  leader keeps its tid (the process's pid) in the task table until reaped.
+ *  accounted: the caller already recorded the host thread's CPU time. */
+export function releaseTask(t: Task, accounted = false): void {
+  if (t.state === TaskState.Dead) return;
   const k = t.kernel;
+  if (!accounted) accountHostThreadEnd(t, false);
   t.state = TaskState.Dead;
   t.interrupt?.();
   t.tg.tasks.delete(t);
@@ -48,6 +60,14 @@ function releaseTask(t: Task): void {
   k.platform.killThread(t.thread);
   t.thread.owner = null;
   if (--t.mm.users === 0) t.mm.release();
+  let shared = false;
+  for (const o of k.tasks.values()) {
+    if (o.fdTable === t.fdTable && o.state !== TaskState.Dead) {
+      shared = true;
+      break;
+    }
+  }
+  if (!shared) t.fdTable.closeAll();
 }
 
 /** exitGroup ends every thread of t's process (exit_group(2), fatal signals). */
@@ -57,8 +77,15 @@ export function exitGroup(t: Task, status: number): void {
     tg.exiting = true;
     tg.exitStatus = status;
   }
-  for (const o of [...tg.tasks]) if (o !== t) releaseTask(o);
-  exitTask(t, status);
+  const all = [...tg.tasks].filter((o) => o.state !== TaskState.Dead);
+  if (all.length === 0) return;
+  // Every thread's futex cleanup runs before any host thread is killed: a
+  // killed running thread takes its whole host process, and the memory.
+  let users = all[0].mm.users;
+  for (const o of all) exitMm(o, users-- > 1);
+  for (const o of all) accountHostThreadEnd(o, false);
+  for (const o of all) releaseTask(o, true);
+  if (tg.tasks.size === 0) exitProcess(tg, tg.exitStatus);
 }
 
 /** exitProcess turns a process whose last thread is gone into a zombie. */
@@ -67,6 +94,7 @@ function exitProcess(tg: ThreadGroup, status: number): void {
   const k = leader.kernel;
   tg.exiting = true;
   tg.exitStatus = status;
+  exitTimers(tg);
   leader.fdTable.closeAll();
   tg.vforkDone?.();
   tg.vforkDone = null;
@@ -96,7 +124,7 @@ function exitProcess(tg: ThreadGroup, status: number): void {
     (parent.sigactions[sig.SIGCHLD].handler === BigInt(sig.SIG_IGN) ||
       (parent.sigactions[sig.SIGCHLD].flags & sig.SA_NOCLDWAIT) !== 0);
   if (!parent || autoReap) {
-    reap(tg);
+    reap(tg, false);
   } else {
     tg.zombie = true;
     k.signalProcess?.(parent, tg.exitSignal, tg);
@@ -110,14 +138,17 @@ function findReaper(tg: ThreadGroup): ThreadGroup | null {
   return init && init !== tg ? init : null;
 }
 
-/** reap removes a zombie from the process tree and frees its pid. */
-export function reap(tg: ThreadGroup): void {
+/** reap removes a zombie from the process tree and frees its pid. A parent
+ *  that waited for it (waited) adds its CPU time and its waited-for
+ *  children's to its own children's times (times(2), RUSAGE_CHILDREN). */
+export function reap(tg: ThreadGroup, waited = true): void {
   const k = tg.leader.kernel;
   tg.zombie = false;
   tg.parent?.children.delete(tg);
-  if (tg.parent) {
-    tg.parent.childUserNs += tg.childUserNs;
-    tg.parent.childSysNs += tg.childSysNs;
+  if (tg.parent && waited) {
+    const own = processCpu(tg);
+    tg.parent.childUserNs += own.user + tg.childUserNs;
+    tg.parent.childSysNs += own.sys + tg.childSysNs;
   }
   k.threadGroups.delete(tg.pid);
   k.tasks.delete(tg.pid);

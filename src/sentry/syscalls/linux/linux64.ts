@@ -4,6 +4,7 @@
 import { SYSCALL_NAMES } from '../../../abi/linux/sysno.js';
 import type { SyscallEntries, SyscallEntry } from '../syscalls.js';
 import { unimplemented } from '../syscalls.js';
+import * as eventfd from './sys_eventfd.js';
 import * as fd from './sys_fd.js';
 import * as file from './sys_file.js';
 import * as futex from './sys_futex.js';
@@ -19,16 +20,20 @@ import * as readWrite from './sys_read_write.js';
 import * as rlimit from './sys_rlimit.js';
 import * as sched from './sys_sched.js';
 import * as signal from './sys_signal.js';
+import * as socket from './sys_socket.js';
 import * as stat from './sys_stat.js';
 import * as thread from './sys_thread.js';
 import * as time from './sys_time.js';
+import * as timer from './sys_timer.js';
+import * as timerfd from './sys_timerfd.js';
 import * as tls from './sys_tls.js';
 
 const FAMILIES: Record<string, SyscallEntries> = {
   fd: fd.syscalls, file: file.syscalls, futex: futex.syscalls, getdents: getdents.syscalls, identity: identity.syscalls, ioctl: ioctl.syscalls,
   misc: misc.syscalls, mmap: mmap.syscalls, pipe: pipe.syscalls, poll: poll.syscalls, prctl: prctl.syscalls,
   readWrite: readWrite.syscalls, rlimit: rlimit.syscalls, sched: sched.syscalls, signal: signal.syscalls,
-  stat: stat.syscalls, thread: thread.syscalls, time: time.syscalls, tls: tls.syscalls,
+  socket: socket.syscalls, stat: stat.syscalls, thread: thread.syscalls, time: time.syscalls, tls: tls.syscalls,
+  eventfd: eventfd.syscalls, timer: timer.syscalls, timerfd: timerfd.syscalls,
 };
 
 /** buildTable merges the family fragments; a number claimed twice is a build error. */
