@@ -1,0 +1,941 @@
+// TCPEndpoint: one TCP socket. This file holds the user-facing API and the
+// connection lifecycle; segment processing is in input.ts, transmission and
+// timers in output.ts. Everything runs inside stack.enter()/exit().
+
+import { LOOPBACK_V4, LOOPBACK_V6, type Address, type FullAddress } from '../../addr.js';
+import { ByteQueue, EMPTY } from '../../buffer.js';
+import { Timer } from '../../clock.js';
+import {
+  errAlreadyConnected,
+  errAlreadyConnecting,
+  errBadLocalAddress,
+  errClosedForSend,
+  errConnectionAborted,
+  errConnectStarted,
+  errInvalidArgument,
+  errInvalidEndpointState,
+  errNetworkUnreachable,
+  errNotConnected,
+  errorForErrno,
+  errWouldBlock,
+  errAddressInUse,
+  TcpipError,
+  errBadLocalAddress as errAddrNotAvail,
+} from '../../errors.js';
+import { ERRNO } from '../../../abi/linux/errno.js';
+import { PROTO_TCP, IPV4_MIN_HEADER_LEN } from '../../header/ipv4.js';
+import { IPV6_HEADER_LEN } from '../../header/ipv6.js';
+import { TCP_MIN_HEADER_LEN } from '../../header/tcp.js';
+import type { IntOption } from '../../sockopt.js';
+import type { PortBinding } from '../../stack/ports.js';
+import type { Stack } from '../../stack/stack.js';
+import type { ControlError, NetProto, PacketInfo, Route, TransportEndpointHandler } from '../../stack/types.js';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP } from '../../waiter.js';
+import { SocketBase, type NetAddress } from '../base.js';
+import { NewReno, RttEstimator, SackScoreboard } from './cc.js';
+import { buildTcpInfo, type TcpInfo } from './info.js';
+import { handleSegment } from './input.js';
+import { childEstablished, childFailed } from './listener.js';
+import { getTcpOption, setTcpOption } from './options.js';
+import { OutOfOrderQueue } from './ooo.js';
+import * as out from './output.js';
+import type { TCPConfig } from './protocol.js';
+import type { Segment } from './segment.js';
+import { seqAdd, seqDiff } from './seqnum.js';
+import {
+  STATE_NAMES,
+  TCP_CLOSE,
+  TCP_CLOSE_WAIT,
+  TCP_CLOSING,
+  TCP_ESTABLISHED,
+  TCP_FIN_WAIT1,
+  TCP_FIN_WAIT2,
+  TCP_LAST_ACK,
+  TCP_LISTEN,
+  TCP_SYN_RECV,
+  TCP_SYN_SENT,
+  TCP_TIME_WAIT,
+} from './state.js';
+
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+
+/** Per-connection counters (TCP_INFO and tests). */
+export interface TCPEndpointStats {
+  segsIn: number;
+  segsOut: number;
+  dataSegsIn: number;
+  dataSegsOut: number;
+  bytesSent: number;
+  bytesRetrans: number;
+  bytesAcked: number;
+  bytesReceived: number;
+  retransSegs: number;
+  fastRetransmits: number;
+  timeouts: number;
+  dupAcksIn: number;
+  zeroWindowProbes: number;
+  keepaliveProbes: number;
+  sackRecoveries: number;
+  outOfOrderSegs: number;
+  lastDataSent: number;
+  lastDataRecv: number;
+  lastAckRecv: number;
+}
+
+/** ReadOptions for read(). */
+export interface ReadOptions {
+  /** peek leaves the data queued (MSG_PEEK). */
+  peek?: boolean;
+}
+
+/** WriteOptions for write(). */
+export interface WriteOptions {
+  /** oob marks the last byte urgent (MSG_OOB). */
+  oob?: boolean;
+  /** more holds a partial segment back as TCP_CORK does, for this write (MSG_MORE). */
+  more?: boolean;
+}
+
+export class TCPEndpoint extends SocketBase implements TransportEndpointHandler {
+  /** state is a Linux TCP state number (see state.ts). */
+  state = TCP_CLOSE;
+  readonly cfg: TCPConfig;
+
+  // ---- Addressing ----
+  netProto: NetProto;
+  bindings: PortBinding[] = [];
+  port = 0;
+  bindAddr: Address = '';
+  explicitlyBound = false;
+  localAddr: Address = '';
+  remoteAddr: Address = '';
+  remotePort = 0;
+  route: Route | null = null;
+  private connRegistered = false;
+  private listenRegistered = false;
+  /** connectPending mirrors SS_CONNECTING: a connect() awaiting its outcome report. */
+  private connectPending = false;
+
+  // ---- Listener ----
+  backlog = 0;
+  acceptQueue: TCPEndpoint[] = [];
+  synRcvdCount = 0;
+  /** parent is the listener of a passively opened connection until accept(). */
+  parent: TCPEndpoint | null = null;
+  /** inAcceptQueue: established, waiting for accept(). */
+  inAcceptQueue = false;
+
+  // ---- Sequence space ----
+  iss = 0;
+  irs = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndMax = 0;
+  sndWnd = 0;
+  maxSndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  sndWndScale = 0;
+  rcvWndScale = 0;
+  rcvNxt = 0;
+  /** rcvAdvEdge is the right edge of the window we advertised (never moved left). */
+  rcvAdvEdge = 0;
+  lastAckSent = 0;
+
+  // ---- Buffers ----
+  /** sndQueue holds unacknowledged and unsent bytes; its first byte has sequence number dataUna. */
+  readonly sndQueue = new ByteQueue();
+  dataUna = 0;
+  /** finQueued: our FIN follows the queued data (shutdown/close). */
+  finQueued = false;
+  readonly rcvQueue = new ByteQueue();
+  readonly ooo = new OutOfOrderQueue();
+  finReceived = false;
+  /** rcvConsumed counts bytes the user read (urgent mark bookkeeping). */
+  rcvConsumed = 0;
+  rcvDelivered = 0;
+
+  // ---- Negotiated ----
+  advMss = 536;
+  /** sndMss is the payload per segment we send (peer MSS less our option overhead). */
+  sndMss = 536;
+  userMss = 0;
+  sackOk = false;
+  tsOk = false;
+  tsRecent = 0;
+  tsOffset = 0;
+  wsOk = false;
+
+  // ---- Timers and estimators ----
+  readonly rtoTimer: Timer;
+  readonly persistTimer: Timer;
+  readonly delackTimer: Timer;
+  readonly keepaliveTimer: Timer;
+  readonly waitTimer: Timer;
+  readonly rtt: RttEstimator;
+  readonly cc: NewReno;
+  readonly sack = new SackScoreboard();
+  /** backoff counts consecutive RTO expirations (also SYN retries). */
+  backoff = 0;
+  firstRetransAt = 0;
+  /** lastRecv is when the last acceptable segment arrived (keepalive idleness). */
+  lastRecv = 0;
+  /** rttSeq/rttTime time one segment when timestamps are off (Karn's algorithm). */
+  rttSeq = -1;
+  rttTime = 0;
+  rexmitNext = 0;
+  persistBackoff = 0;
+  keepProbes = 0;
+  pendingAckBytes = 0;
+  quickAcks = 16;
+
+  // ---- Errors and shutdown ----
+  /** error is the pending hard error (SO_ERROR), reported once. */
+  error = 0;
+  softError = 0;
+  shutRead = false;
+  shutWrite = false;
+  /** orphaned: close() was called; the connection finishes in the background. */
+  orphaned = false;
+  /** everConnected: reached ESTABLISHED at some point. */
+  everConnected = false;
+
+  // ---- Urgent data ----
+  sndUp = -1;
+  rcvUrgSeq = -1;
+  oobByte = -1;
+  urgMarkAt = -1;
+
+  // ---- TCP options ----
+  noDelay = false;
+  cork = false;
+  moreHint = false;
+  quickAckOpt = false;
+  keepIdle: number;
+  keepIntvl: number;
+  keepCnt: number;
+  userTimeout = 0;
+  synCnt = 0;
+  linger2 = 0;
+  deferAccept = 0;
+  windowClamp = 0;
+
+  readonly stats: TCPEndpointStats = {
+    segsIn: 0,
+    segsOut: 0,
+    dataSegsIn: 0,
+    dataSegsOut: 0,
+    bytesSent: 0,
+    bytesRetrans: 0,
+    bytesAcked: 0,
+    bytesReceived: 0,
+    retransSegs: 0,
+    fastRetransmits: 0,
+    timeouts: 0,
+    dupAcksIn: 0,
+    zeroWindowProbes: 0,
+    keepaliveProbes: 0,
+    sackRecoveries: 0,
+    outOfOrderSegs: 0,
+    lastDataSent: 0,
+    lastDataRecv: 0,
+    lastAckRecv: 0,
+  };
+
+  constructor(stack: Stack, family: NetProto) {
+    const cfg = stack.tcp.config;
+    super(stack, family, cfg.rcvBuf, cfg.sndBuf);
+    this.cfg = cfg;
+    this.netProto = family;
+    this.keepIdle = cfg.keepIdleMs;
+    this.keepIntvl = cfg.keepIntvlMs;
+    this.keepCnt = cfg.keepCnt;
+    const clock = stack.clock;
+    this.rtoTimer = new Timer(clock, () => stack.runTimer(() => out.onRtoTimer(this)));
+    this.persistTimer = new Timer(clock, () => stack.runTimer(() => out.onPersistTimer(this)));
+    this.delackTimer = new Timer(clock, () => stack.runTimer(() => out.sendAck(this)));
+    this.keepaliveTimer = new Timer(clock, () => stack.runTimer(() => out.onKeepaliveTimer(this)));
+    this.waitTimer = new Timer(clock, () => stack.runTimer(() => this.onWaitTimer()));
+    this.rtt = new RttEstimator(cfg);
+    this.cc = new NewReno(cfg.initialCwndSegments * 536);
+  }
+
+  get stateName(): string {
+    return STATE_NAMES[this.state];
+  }
+
+  /** setState changes state, keeping the stack's CurrEstab count (ESTABLISHED + CLOSE-WAIT) right. */
+  setState(s: number): void {
+    const was = this.state === TCP_ESTABLISHED || this.state === TCP_CLOSE_WAIT;
+    const is = s === TCP_ESTABLISHED || s === TCP_CLOSE_WAIT;
+    if (was && !is) this.stack.stats.tcp.currentEstablished--;
+    else if (!was && is) this.stack.stats.tcp.currentEstablished++;
+    this.state = s;
+  }
+
+  override isListening(): boolean {
+    return this.state === TCP_LISTEN;
+  }
+
+  now(): number {
+    return this.stack.clock.now();
+  }
+
+  // ---- Binding ----
+
+  private bindingsFor(n: NetAddress): PortBinding[] {
+    if (this.family === 6 && n.netProto === 6 && n.addr === '' && !this.v6only) {
+      return [
+        { netProto: 6, addr: '' },
+        { netProto: 4, addr: '' },
+      ];
+    }
+    return [{ netProto: n.netProto, addr: n.addr }];
+  }
+
+  /** bind assigns the local address; port 0 picks an ephemeral port. */
+  bind(a: FullAddress): void {
+    this.stack.enter();
+    try {
+      if (this.state !== TCP_CLOSE || this.port !== 0) throw errInvalidArgument;
+      const n = this.toNet(a);
+      if (n.addr !== '' && !this.stack.isLocalAddress(n.addr)) throw errBadLocalAddress;
+      const bindings = this.bindingsFor(n);
+      this.port = this.stack.ports.reserve(PROTO_TCP, bindings, n.port, this);
+      this.bindings = bindings;
+      this.bindAddr = n.addr;
+      this.netProto = n.netProto;
+      this.explicitlyBound = true;
+      if (n.nic !== 0) this.bindNic = n.nic;
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  private releasePort(): void {
+    if (this.port === 0) return;
+    this.stack.ports.release(PROTO_TCP, this.bindings, this.port, this);
+    this.bindings = [];
+    this.port = 0;
+  }
+
+  /** inheritPort gives a passively opened child the listener's port (Linux inet_inherit_port: no conflict check). */
+  inheritPort(port: number, netProto: NetProto, local: Address): void {
+    this.port = port;
+    this.bindings = [{ netProto, addr: local }];
+    this.stack.ports.reserveUnchecked(PROTO_TCP, this.bindings, port, this);
+  }
+
+  // ---- Listening ----
+
+  /** listen starts accepting connections; backlog is capped by somaxconn. */
+  listen(backlog: number): void {
+    this.stack.enter();
+    try {
+      backlog = Math.max(0, Math.min(backlog | 0, this.cfg.somaxconn));
+      if (this.state === TCP_LISTEN) {
+        this.backlog = backlog;
+        return;
+      }
+      if (this.state !== TCP_CLOSE || this.connectPending || this.everConnected) throw errInvalidEndpointState;
+      if (this.port === 0) {
+        const bindings = this.bindingsFor({ netProto: this.family, addr: '', port: 0, nic: 0 });
+        this.port = this.stack.ports.reserve(PROTO_TCP, bindings, 0, this);
+        this.bindings = bindings;
+      }
+      this.state = TCP_LISTEN;
+      if (!this.stack.ports.isAvailable(PROTO_TCP, this.bindings, this.port, this)) {
+        this.state = TCP_CLOSE;
+        throw errAddressInUse;
+      }
+      this.backlog = backlog;
+      for (const b of this.bindings) this.stack.demux.registerBound(PROTO_TCP, b.netProto, b.addr, this.port, this.bindNic, this);
+      this.listenRegistered = true;
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  /** accept returns an established connection from the queue; throws ErrWouldBlock when empty. */
+  accept(): { ep: TCPEndpoint; addr: FullAddress } {
+    this.stack.enter();
+    try {
+      if (this.state !== TCP_LISTEN) throw errInvalidArgument;
+      const ep = this.acceptQueue.shift();
+      if (ep === undefined) throw errWouldBlock;
+      ep.parent = null;
+      ep.inAcceptQueue = false;
+      return { ep, addr: ep.peerAddress() };
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  // ---- Connecting ----
+
+  /** setRoute fixes the connection's addresses and derives the MSS we announce. */
+  setRoute(route: Route, remotePort: number): void {
+    this.route = route;
+    this.netProto = route.netProto;
+    this.localAddr = route.local;
+    this.remoteAddr = route.remote;
+    this.remotePort = remotePort;
+    const ipHeader = route.netProto === 4 ? IPV4_MIN_HEADER_LEN : IPV6_HEADER_LEN;
+    let mss = Math.min(route.mtu, 65535 + (route.netProto === 6 ? ipHeader : 0)) - ipHeader - TCP_MIN_HEADER_LEN;
+    if (this.userMss > 0) mss = Math.min(mss, this.userMss);
+    this.advMss = Math.max(mss, 88);
+  }
+
+  registerConnected(): void {
+    this.stack.demux.registerConnected(PROTO_TCP, this.netProto, this.localAddr, this.port, this.remoteAddr, this.remotePort, this);
+    this.connRegistered = true;
+  }
+
+  /**
+   * connect starts the handshake. It returns normally only when the
+   * connection is already established (loopback completes synchronously);
+   * otherwise it throws ErrConnectStarted and the outcome shows in
+   * readiness (EVENT_OUT, or EVENT_ERR/EVENT_HUP) and takeError() (SO_ERROR).
+   * Called again, it behaves as Linux: ErrAlreadyConnecting while in
+   * progress, then once returns normally (or throws the failure), then
+   * ErrAlreadyConnected.
+   */
+  connect(a: FullAddress): void {
+    let done: boolean;
+    this.stack.enter();
+    try {
+      done = this.connectLocked(a);
+    } finally {
+      this.stack.exit();
+    }
+    if (done) return;
+    // The handshake may have completed during exit() (loopback).
+    if (this.connectPending && this.isConnectedState()) {
+      this.connectPending = false;
+      return;
+    }
+    throw errConnectStarted;
+  }
+
+  private isConnectedState(): boolean {
+    const s = this.state;
+    return s === TCP_ESTABLISHED || s === TCP_CLOSE_WAIT || s === TCP_FIN_WAIT1 || s === TCP_FIN_WAIT2 || s === TCP_CLOSING || s === TCP_LAST_ACK || s === TCP_TIME_WAIT;
+  }
+
+  /** connectLocked starts a connection; returns true when a repeated call reports completion. */
+  private connectLocked(a: FullAddress): boolean {
+    if (this.connectPending) {
+      if (this.state === TCP_SYN_SENT || this.state === TCP_SYN_RECV) throw errAlreadyConnecting;
+      this.connectPending = false;
+      if (this.state === TCP_CLOSE) {
+        const e = this.takeError();
+        throw e !== 0 ? errorForErrno(e) : errConnectionAborted;
+      }
+      return true;
+    }
+    if (this.state !== TCP_CLOSE || this.everConnected || this.orphaned) throw errAlreadyConnected;
+    const n = this.toNet(a);
+    const remote = n.addr !== '' ? n.addr : n.netProto === 4 ? LOOPBACK_V4 : LOOPBACK_V6;
+    if (this.port !== 0 && this.bindAddr !== '' && this.netProto !== n.netProto) throw errNetworkUnreachable;
+    const route = this.stack.findRoute(this.bindNic || n.nic, this.bindAddr, remote, n.netProto);
+    if (route.broadcast || route.multicast) throw errNetworkUnreachable;
+    if (this.port === 0) {
+      // Autobind: a port whose 4-tuple with this destination is free.
+      const bindings = this.bindingsFor({ netProto: this.family, addr: '', port: 0, nic: 0 });
+      const demux = this.stack.demux;
+      this.port = this.stack.ports.reserve(PROTO_TCP, bindings, 0, this);
+      this.bindings = bindings;
+      if (demux.hasConnected(PROTO_TCP, route.netProto, route.local, this.port, route.remote, n.port)) {
+        this.releasePort();
+        throw errAddrNotAvail;
+      }
+    } else if (this.stack.demux.hasConnected(PROTO_TCP, route.netProto, route.local, this.port, route.remote, n.port)) {
+      throw errAddrNotAvail;
+    }
+    this.setRoute(route, n.port);
+    this.registerConnected();
+    // A socket may connect again after a failed attempt: start from a clean slate.
+    this.error = 0;
+    this.softError = 0;
+    this.shutRead = false;
+    this.shutWrite = false;
+    this.finReceived = false;
+    this.finQueued = false;
+    this.rcvQueue.clear();
+    this.ooo.clear();
+    this.sack.clear();
+    this.backoff = 0;
+    this.initSend(this.stack.tcp.isn());
+    this.tsOffset = this.stack.tcp.isn();
+    this.state = TCP_SYN_SENT;
+    this.rttTime = this.now();
+    this.connectPending = true;
+    this.stack.stats.tcp.activeOpens++;
+    out.sendSyn(this);
+    this.rtoTimer.reset(this.cfg.initialRTO);
+    return false;
+  }
+
+  /** initSend sets up the send sequence space after choosing an ISS. */
+  initSend(iss: number): void {
+    this.iss = iss;
+    this.sndUna = iss;
+    this.sndNxt = seqAdd(iss, 1);
+    this.sndMax = this.sndNxt;
+    this.dataUna = seqAdd(iss, 1);
+    this.cc.recover = iss;
+    this.rexmitNext = this.dataUna;
+  }
+
+  /** enterEstablished finishes the handshake (both sides). */
+  enterEstablished(): void {
+    this.setState(TCP_ESTABLISHED);
+    this.everConnected = true;
+    this.backoff = 0;
+    this.rtoTimer.stop();
+    this.cc.cwnd = this.cfg.initialCwndSegments * this.sndMss;
+    this.lastRecv = this.now();
+    out.armKeepalive(this);
+    if (this.parent !== null) childEstablished(this.parent, this);
+    this.signal(EVENT_OUT | EVENT_IN);
+  }
+
+  // ---- Data ----
+
+  /**
+   * read returns up to max bytes (a view of internal memory when possible:
+   * do not modify). An empty array means end of stream. Throws ErrWouldBlock
+   * when nothing is available yet, the pending error if any, ErrNotConnected
+   * before a connection.
+   */
+  read(max: number, opts: ReadOptions = {}): Uint8Array {
+    const v = this.readCommon(max, opts.peek === true, false);
+    return v as Uint8Array;
+  }
+
+  /**
+   * readViews is read without the copy: the bytes come back as views of the
+   * received segments (an empty list means end of stream). Suits readv and
+   * copying straight into guest memory.
+   */
+  readViews(max: number, opts: ReadOptions = {}): Uint8Array[] {
+    return this.readCommon(max, opts.peek === true, true) as Uint8Array[];
+  }
+
+  private readCommon(max: number, peek: boolean, views: boolean): Uint8Array | Uint8Array[] {
+    this.stack.enter();
+    try {
+      if (this.state === TCP_LISTEN) throw errNotConnected;
+      const avail = this.rcvQueue.length;
+      if (avail > 0 && max > 0) {
+        let n = Math.min(max, avail);
+        // A read stops at the urgent mark (as Linux's tcp_recvmsg does).
+        const toMark = this.urgMarkAt - this.rcvConsumed;
+        if (toMark > 0 && toMark < n) n = toMark;
+        if (peek) return views ? this.rcvQueue.peekViews(0, n) : this.rcvQueue.peek(0, n);
+        const data = views ? this.rcvQueue.readViews(n) : this.rcvQueue.read(n);
+        this.rcvConsumed += n;
+        // Like Linux's tcp_cleanup_rbuf: a delayed ACK goes out now once the
+        // reader drained the queue (the sender may be holding a Nagle tail).
+        if (this.delackTimer.enabled && (this.rcvQueue.length === 0 || this.pendingAckBytes > this.advMss)) out.sendAck(this);
+        else out.maybeSendWindowUpdate(this);
+        return data;
+      }
+      if (this.error !== 0) throw errorForErrno(this.takeError());
+      if (this.finReceived || this.shutRead || (this.state === TCP_CLOSE && this.everConnected) || (max === 0 && avail > 0)) {
+        return views ? [] : EMPTY;
+      }
+      if (this.state === TCP_CLOSE && !this.connectPending) throw errNotConnected;
+      throw errWouldBlock;
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  /** readOOB returns the urgent byte (MSG_OOB). Throws ErrWouldBlock if announced but not arrived, ErrInvalidArgument if none. */
+  readOOB(peek = false): number {
+    this.stack.enter();
+    try {
+      if (this.oobInline) throw errInvalidArgument;
+      if (this.oobByte >= 0) {
+        const b = this.oobByte;
+        if (!peek) this.oobByte = -1;
+        return b;
+      }
+      if (this.rcvUrgSeq >= 0) throw errWouldBlock;
+      throw errInvalidArgument;
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  /**
+   * write queues data for sending and returns how many bytes were taken
+   * (possibly fewer than offered). The endpoint keeps a reference to data:
+   * do not modify it afterwards. Throws ErrWouldBlock when the send buffer
+   * is full or the connection is not yet established, ErrClosedForSend after
+   * shutdown (EPIPE), or the pending error.
+   */
+  write(data: Uint8Array, opts: WriteOptions = {}): number {
+    this.stack.enter();
+    try {
+      if (this.error !== 0) throw errorForErrno(this.takeError());
+      if (this.shutWrite || this.finQueued) throw errClosedForSend;
+      if (this.state === TCP_SYN_SENT || this.state === TCP_SYN_RECV) throw errWouldBlock;
+      if (this.state !== TCP_ESTABLISHED && this.state !== TCP_CLOSE_WAIT) throw errClosedForSend;
+      const space = this.sndCapacity - this.sndQueue.length;
+      if (space <= 0) throw errWouldBlock;
+      const n = Math.min(space, data.length);
+      if (n === 0) return 0;
+      this.sndQueue.push(n === data.length ? data : data.subarray(0, n));
+      if (opts.oob) this.sndUp = seqAdd(this.dataUna, this.sndQueue.length);
+      this.moreHint = opts.more === true;
+      out.sendData(this);
+      this.moreHint = false;
+      return n;
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  /** writable reports whether write would accept bytes now (Linux: free space >= half of what is queued). */
+  private sendSpaceReady(): boolean {
+    const used = this.sndQueue.length;
+    return this.sndCapacity - used >= used >> 1 && used < this.sndCapacity;
+  }
+
+  /** sendSpaceFreed is called by ACK processing after queued bytes were acknowledged. */
+  sendSpaceFreed(): void {
+    if (this.sendSpaceReady()) this.signal(EVENT_OUT);
+  }
+
+  // ---- Shutdown and close ----
+
+  /** shutdown closes one or both directions. */
+  shutdown(how: number): void {
+    this.stack.enter();
+    try {
+      if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw errInvalidArgument;
+      const rd = how !== SHUT_WR;
+      const wr = how !== SHUT_RD;
+      switch (this.state) {
+        case TCP_LISTEN:
+          if (rd) this.stopListening();
+          return;
+        case TCP_SYN_SENT:
+          this.connectPending = false;
+          this.destroy();
+          return;
+        case TCP_CLOSE:
+          if (rd) this.shutRead = true;
+          if (wr) this.shutWrite = true;
+          this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP);
+          throw errNotConnected;
+      }
+      if (rd && !this.shutRead) {
+        this.shutRead = true;
+        this.signal(EVENT_IN | EVENT_RDHUP);
+      }
+      if (wr && !this.shutWrite) {
+        this.shutWrite = true;
+        this.queueFin();
+      }
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  /** queueFin schedules our FIN after the queued data and moves to the closing state. */
+  private queueFin(): void {
+    if (this.finQueued) return;
+    switch (this.state) {
+      case TCP_SYN_RECV:
+      case TCP_ESTABLISHED:
+        this.setState(TCP_FIN_WAIT1);
+        break;
+      case TCP_CLOSE_WAIT:
+        this.setState(TCP_LAST_ACK);
+        break;
+      default:
+        return;
+    }
+    this.finQueued = true;
+    out.sendData(this);
+    this.signal(EVENT_OUT | EVENT_HUP);
+  }
+
+  /**
+   * close releases the endpoint. An established connection is closed
+   * gracefully in the background (FIN); with unread data, or SO_LINGER with
+   * a zero timeout, it is reset instead (Linux).
+   */
+  close(): void {
+    this.stack.enter();
+    try {
+      if (this.orphaned) return;
+      this.orphaned = true;
+      this.shutRead = true;
+      this.shutWrite = true;
+      this.connectPending = false;
+      switch (this.state) {
+        case TCP_LISTEN:
+          this.stopListening();
+          this.destroy();
+          return;
+        case TCP_CLOSE:
+          this.destroy();
+          return;
+        case TCP_SYN_SENT:
+          this.destroy();
+          return;
+        case TCP_TIME_WAIT:
+          return;
+      }
+      const unread = this.rcvQueue.length > 0 || !this.ooo.empty;
+      if (unread || (this.linger.onoff && this.linger.linger === 0)) {
+        this.abort(0, true);
+        return;
+      }
+      this.queueFin();
+      if (this.state === TCP_FIN_WAIT2) out.armFinWait2(this);
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  private stopListening(): void {
+    // Connections nobody accepted, or still in the handshake, are reset (Linux inet_csk_listen_stop).
+    for (const c of this.acceptQueue) {
+      c.parent = null;
+      c.inAcceptQueue = false;
+      c.orphaned = true;
+      c.abort(0, true);
+    }
+    this.acceptQueue = [];
+    if (this.listenRegistered) {
+      for (const b of this.bindings) this.stack.demux.unregisterBound(PROTO_TCP, b.netProto, b.addr, this.port, this);
+      this.listenRegistered = false;
+    }
+    this.state = TCP_CLOSE;
+    this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP);
+  }
+
+  /**
+   * abort ends the connection now: sends RST if asked, records errno (0 for
+   * none) as the pending error, and releases everything.
+   */
+  abort(errno: number, sendRst: boolean): void {
+    if (this.state === TCP_CLOSE) return;
+    if (sendRst && this.state !== TCP_SYN_SENT && this.state !== TCP_LISTEN && this.route !== null) out.sendReset(this);
+    if (errno !== 0) this.error = errno;
+    this.destroy();
+  }
+
+  /** destroy moves to CLOSED and releases timers, demux entries and (unless still owned by the user) the port. */
+  destroy(): void {
+    const prev = this.state;
+    this.setState(TCP_CLOSE);
+    this.rtoTimer.stop();
+    this.persistTimer.stop();
+    this.delackTimer.stop();
+    this.keepaliveTimer.stop();
+    this.waitTimer.stop();
+    this.sndQueue.clear();
+    this.ooo.clear();
+    this.finQueued = false;
+    if (this.connRegistered) {
+      this.stack.demux.unregisterConnected(PROTO_TCP, this.netProto, this.localAddr, this.port, this.remoteAddr, this.remotePort, this);
+      this.connRegistered = false;
+    }
+    if (this.parent !== null && prev !== TCP_LISTEN) {
+      childFailed(this.parent, this);
+      if (!this.inAcceptQueue) this.parent = null;
+    }
+    // Linux releases an autobound port at CLOSE; an explicitly bound one stays until close().
+    if (this.orphaned || !this.explicitlyBound) this.releasePort();
+    this.shutRead = true;
+    this.shutWrite = true;
+    this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP | EVENT_ERR | EVENT_RDHUP);
+  }
+
+  /** enterTimeWait starts the 2*MSL wait. */
+  enterTimeWait(): void {
+    this.setState(TCP_TIME_WAIT);
+    this.rtoTimer.stop();
+    this.persistTimer.stop();
+    this.keepaliveTimer.stop();
+    this.delackTimer.stop();
+    this.waitTimer.reset(this.cfg.timeWaitMs);
+    this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP);
+  }
+
+  private onWaitTimer(): void {
+    // TIME-WAIT expiry, or an orphaned FIN-WAIT-2 timing out.
+    if (this.state === TCP_TIME_WAIT || this.state === TCP_FIN_WAIT2) {
+      this.orphaned = this.orphaned || this.state === TCP_TIME_WAIT;
+      this.destroy();
+    }
+  }
+
+  // ---- Readiness and addresses ----
+
+  readiness(mask: number): number {
+    let r = 0;
+    const s = this.state;
+    if (s === TCP_LISTEN) {
+      if (this.acceptQueue.length > 0) r |= EVENT_IN;
+      return r & mask;
+    }
+    const sendShut = this.shutWrite || this.finQueued || (s === TCP_CLOSE && this.everConnected);
+    const rcvShut = this.shutRead || this.finReceived || (s === TCP_CLOSE && this.everConnected);
+    if ((this.shutRead && sendShut) || s === TCP_CLOSE) r |= EVENT_HUP;
+    if (rcvShut) r |= EVENT_IN | EVENT_RDHUP;
+    if (s !== TCP_SYN_SENT && s !== TCP_SYN_RECV) {
+      // SO_RCVLOWAT, unless the window is nearly closed (Linux tcp_epollin_ready).
+      const q = this.rcvQueue.length;
+      if (q > 0 && (q >= this.rcvLowat || this.rcvCapacity - q < this.advMss)) r |= EVENT_IN;
+      if (!sendShut) {
+        if (this.sendSpaceReady()) r |= EVENT_OUT;
+      } else {
+        r |= EVENT_OUT;
+      }
+      if (this.oobByte >= 0) r |= EVENT_PRI;
+    }
+    if (this.error !== 0) r |= EVENT_ERR;
+    return r & (mask | EVENT_ERR | EVENT_HUP);
+  }
+
+  takeError(): number {
+    const e = this.error;
+    this.error = 0;
+    return e;
+  }
+
+  private peerAddress(): FullAddress {
+    return this.fromNet(this.netProto, this.remoteAddr, this.remotePort);
+  }
+
+  getsockname(): FullAddress {
+    if (this.connRegistered || this.localAddr !== '') return this.fromNet(this.netProto, this.localAddr, this.port);
+    return this.fromNet(this.netProto, this.bindAddr, this.port);
+  }
+
+  getpeername(): FullAddress {
+    if (!this.connRegistered || this.state === TCP_SYN_SENT || this.state === TCP_CLOSE || this.state === TCP_LISTEN) throw errNotConnected;
+    return this.peerAddress();
+  }
+
+  /** queuedRead is FIONREAD/SIOCINQ: bytes readable now. */
+  get queuedRead(): number {
+    return this.rcvQueue.length;
+  }
+
+  /** queuedWrite is SIOCOUTQ: bytes not yet acknowledged. */
+  get queuedWrite(): number {
+    return this.sndQueue.length;
+  }
+
+  /** unsentBytes is SIOCOUTQNSD. */
+  get unsentBytes(): number {
+    return Math.max(0, this.sndQueue.length - seqDiff(this.sndNxt, this.dataUna));
+  }
+
+  /** atMark is SIOCATMARK. */
+  get atMark(): boolean {
+    return this.urgMarkAt >= 0 && this.urgMarkAt === this.rcvConsumed;
+  }
+
+  // ---- Options ----
+
+  override setOption(name: IntOption, value: number): void {
+    this.stack.enter();
+    try {
+      if (!setTcpOption(this, name, value)) super.setOption(name, value);
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  override getOption(name: IntOption): number {
+    return getTcpOption(this, name) ?? super.getOption(name);
+  }
+
+  protected override keepAliveChanged(): void {
+    out.armKeepalive(this);
+  }
+
+  protected override bufferSizesChanged(): void {
+    if (this.state !== TCP_CLOSE && this.state !== TCP_LISTEN) out.maybeSendWindowUpdate(this);
+  }
+
+  /** getCongestion / setCongestion implement TCP_CONGESTION: only "reno" exists (others: ENOENT, as Linux). */
+  getCongestion(): string {
+    return 'reno';
+  }
+
+  setCongestion(name: string): void {
+    if (name !== 'reno') throw new TcpipError(ERRNO.ENOENT, 'no such congestion control');
+  }
+
+  /** getTcpInfo fills struct tcp_info (TCP_INFO). */
+  getTcpInfo(): TcpInfo {
+    return buildTcpInfo(this);
+  }
+
+  // ---- From the stack ----
+
+  /** handleSegment processes one inbound segment. */
+  handleSegment(seg: Segment): void {
+    handleSegment(this, seg);
+  }
+
+  handlePacket(_info: PacketInfo): void {
+    // TCP segments arrive through handleSegment (the protocol parses them first).
+  }
+
+  handleControl(err: ControlError): void {
+    if (this.state === TCP_SYN_SENT || (this.state === TCP_SYN_RECV && this.parent === null)) {
+      // Any error while connecting aborts (Linux tcp_v4_err).
+      if (err.mtu !== undefined) return;
+      this.connectFailed(err.errno);
+      return;
+    }
+    if (err.mtu !== undefined && err.mtu > 0) {
+      out.reduceMss(this, err.mtu);
+      return;
+    }
+    this.softError = err.errno;
+  }
+
+  /** connectFailed ends a connection attempt with errno. */
+  connectFailed(errno: number): void {
+    this.stack.stats.tcp.failedConnectionAttempts++;
+    this.error = errno;
+    this.destroy();
+  }
+
+  /** resetByPeer handles an acceptable RST. */
+  resetByPeer(): void {
+    const s = this.state;
+    this.stack.stats.tcp.resetsReceived++;
+    if (s === TCP_SYN_SENT || (s === TCP_SYN_RECV && this.parent === null)) {
+      this.connectFailed(ERRNO.ECONNREFUSED);
+      return;
+    }
+    if (s === TCP_SYN_RECV) {
+      this.orphaned = true;
+      this.destroy();
+      return;
+    }
+    if (s === TCP_CLOSING || s === TCP_LAST_ACK || s === TCP_TIME_WAIT) {
+      this.destroy();
+      return;
+    }
+    this.stack.stats.tcp.establishedResets++;
+    this.error = s === TCP_CLOSE_WAIT ? ERRNO.EPIPE : ERRNO.ECONNRESET;
+    this.destroy();
+  }
+}
+
