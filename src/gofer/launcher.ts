@@ -8,9 +8,7 @@
 // then cost the Sentry a signal. Each Gofer is reaped by its own pid.
 
 import { closeSync, realpathSync } from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { check, native } from '../platform/ptrace/native.js';
+import { check, distEntry, native } from '../platform/ptrace/native.js';
 import { GoferClient } from '../sentry/fsimpl/gofer/client.js';
 import { GoferHostFS } from '../sentry/fsimpl/gofer/gofer_fs.js';
 import type { VolumeSpec } from '../sentry/vfs/vfs.js';
@@ -21,8 +19,8 @@ const SOCK_CLOEXEC = 0o2000000;
 const WNOHANG = 1;
 const SPAWN_SETSID = 1;
 
-/** GOFER_ENTRY is the Gofer's light entry point (dist/gofer/main.js). */
-export const GOFER_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
+/** GOFER_ENTRY is the Gofer's light entry point (dist/gofer.mjs when bundled, else dist/gofer/main.js). */
+export const GOFER_ENTRY = distEntry('gofer.mjs', 'gofer/main.js');
 
 export interface GoferOptions {
   /** root is the host directory to serve. */

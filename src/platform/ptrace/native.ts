@@ -51,8 +51,25 @@ export interface Native {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** ROOT is the repository root (dist/platform/ptrace -> ../../..). */
-export const ROOT = path.resolve(here, '../../..');
+
+/** findRoot walks up from dir to the directory holding tsvisor's package.json
+ *  (the code may run from dist/**, or from a bundle in dist/). */
+function findRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json')) && existsSync(path.join(d, 'native'))) return d;
+    if (path.dirname(d) === d) return path.resolve(here, '../../..');
+  }
+}
+
+/** ROOT is the repository root. */
+export const ROOT = findRoot(here);
+
+/** distEntry returns the bundled entry dist/<bundle> when the build made one
+ *  (tools/bundle.mjs), else the compiled module dist/<module>. */
+export function distEntry(bundle: string, module: string): string {
+  const b = path.join(ROOT, 'dist', bundle);
+  return existsSync(b) ? b : path.join(ROOT, 'dist', module);
+}
 
 function load(): Native {
   const candidates = [
