@@ -10,6 +10,9 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +71,34 @@ static void op_pipe(long i) {
   if (read(to_parent[0], &c, 1) != 1) die("read");
 }
 
+/* Futex ping-pong between two threads: each round trip is a FUTEX_WAKE and
+ * a FUTEX_WAIT on each side, the pattern of a contended mutex/condvar. */
+static _Atomic int ftx_turn;
+static volatile int ftx_stop;
+static pthread_t ftx_partner;
+
+static void ftx_wait(int want) {
+  int v;
+  while ((v = atomic_load(&ftx_turn)) != want) syscall(SYS_futex, &ftx_turn, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+}
+
+static void *ftx_loop(void *arg) {
+  (void)arg;
+  for (;;) {
+    ftx_wait(1);
+    if (ftx_stop) return NULL;
+    atomic_store(&ftx_turn, 0);
+    syscall(SYS_futex, &ftx_turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  }
+}
+
+static void op_futex(long i) {
+  (void)i;
+  atomic_store(&ftx_turn, 1);
+  syscall(SYS_futex, &ftx_turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  ftx_wait(0);
+}
+
 static void op_forkexec(long i) {
   (void)i;
   pid_t p = fork();
@@ -99,6 +130,7 @@ static void setup(const char *test) {
     file_pages = st.st_size / 4096;
     if (file_pages < 1) file_pages = 1;
   }
+  if (!strcmp(test, "futex") && pthread_create(&ftx_partner, NULL, ftx_loop, NULL)) die("pthread_create");
   if (!strcmp(test, "pipe")) {
     if (pipe(to_child) || pipe(to_parent)) die("pipe");
     partner = fork();
@@ -117,6 +149,12 @@ static void setup(const char *test) {
 }
 
 static void teardown(void) {
+  if (ftx_partner) {
+    ftx_stop = 1;
+    atomic_store(&ftx_turn, 1);
+    syscall(SYS_futex, &ftx_turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    pthread_join(ftx_partner, NULL);
+  }
   if (partner > 0) {
     close(to_child[1]);
     waitpid(partner, NULL, 0);
@@ -138,6 +176,7 @@ int main(int argc, char **argv) {
   } tests[] = {
       {"getppid", op_getppid}, {"pread", op_pread},   {"openclose", op_openclose},
       {"stat", op_stat},       {"pipe", op_pipe},     {"forkexec", op_forkexec},
+      {"futex", op_futex},
       {"seqread", op_seqread},
   };
   void (*fn)(long) = NULL;

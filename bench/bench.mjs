@@ -37,6 +37,7 @@ const TESTS = [
   { name: 'openclose', label: 'open+close', cap: 1e6, file: '/etc/passwd' },
   { name: 'stat', label: 'stat', cap: 1e6, file: '/etc/passwd' },
   { name: 'pipe', label: 'pipe ping-pong (2 procs, 1 B)', cap: 5e5 },
+  { name: 'futex', label: 'futex ping-pong (2 threads)', cap: 5e5 },
   { name: 'forkexec', label: 'fork+exec+wait /bin/true', cap: 5000 },
   { name: 'seqread', label: 'sequential read 64 MiB', cap: 200, file: BIGFILE },
 ].filter((t) => !only || only.includes(t.name));
@@ -44,7 +45,7 @@ const TESTS = [
 function build() {
   fs.mkdirSync(BUILD, { recursive: true });
   const src = path.join(REPO, 'bench', 'bench.c');
-  const r = spawnSync('gcc', ['-O2', '-o', BIN, src], { encoding: 'utf8' });
+  const r = spawnSync('gcc', ['-O2', '-pthread', '-o', BIN, src], { encoding: 'utf8' });
   if (r.status !== 0) {
     console.error(`building ${src} failed:\n${r.stderr}${r.error ?? ''}`);
     process.exit(1);

@@ -16,6 +16,8 @@ import { handleSignalStop } from './task_exit.js';
 import { dispatchSyscall } from './task_syscall.js';
 import type { ThreadGroup } from './thread_group.js';
 
+/** Microtask turns given to promise chains after a wake-up (each await hop is one). */
+const WAKE_TURNS = 8;
 /** How long a blocking platform wait may last while the event loop has work. */
 const POLL_US = 10_000;
 
@@ -127,6 +129,12 @@ export class Kernel {
     const p = this.platform;
     let stop: Stop | null = null;
     while (!done) {
+      if (this.pendingWake) {
+        // Let promise continuations (a woken reader finishing its syscall)
+        // run before blocking: a few microtask turns, no event loop round.
+        this.pendingWake = false;
+        for (let i = 0; i < WAKE_TURNS; i++) await null;
+      }
       // Resume every ready task but one, which the fused call below resumes.
       let last: Task | null = null;
       while (this.ready.length) {
@@ -134,16 +142,6 @@ export class Kernel {
         if (t.state !== TaskState.Ready) continue;
         if (last) this.resume(last);
         last = t;
-      }
-      if (last && this.pendingWake) {
-        this.resume(last);
-        last = null;
-      }
-      if (this.pendingWake) {
-        // Let promise continuations (woken readers, exits) run before blocking.
-        this.pendingWake = false;
-        await new Promise<void>((r) => setImmediate(r));
-        continue;
       }
       if (last && this.beforeResume && !this.beforeResume(last)) last = null;
       if (last) {
