@@ -4,6 +4,7 @@
 import { SYSCALL_NAMES } from '../../../abi/linux/sysno.js';
 import type { SyscallEntries, SyscallEntry } from '../syscalls.js';
 import { unimplemented } from '../syscalls.js';
+import * as epoll from './sys_epoll.js';
 import * as eventfd from './sys_eventfd.js';
 import * as fd from './sys_fd.js';
 import * as file from './sys_file.js';
@@ -34,6 +35,7 @@ const FAMILIES: Record<string, SyscallEntries> = {
   readWrite: readWrite.syscalls, rlimit: rlimit.syscalls, sched: sched.syscalls, signal: signal.syscalls,
   socket: socket.syscalls, stat: stat.syscalls, thread: thread.syscalls, time: time.syscalls, tls: tls.syscalls,
   eventfd: eventfd.syscalls, timer: timer.syscalls, timerfd: timerfd.syscalls,
+  epoll: epoll.syscalls,
 };
 
 /** buildTable merges the family fragments; a number claimed twice is a build error. */
