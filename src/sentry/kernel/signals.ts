@@ -390,6 +390,9 @@ function complete(tg: ThreadGroup, target: Task | null, s: number): void {
     if (wants(tg.leader, bit)) t = tg.leader;
     else for (const o of tg.tasks) if (wants(o, bit)) { t = o; break; }
     if (!t) return;
+    // Only the chosen thread takes it (Linux sets TIF_SIGPENDING on it alone),
+    // so the sender returning from kill() does not steal it from a waiter.
+    chosenOf(tg).set(s, t);
   }
   // A thread in rt_sigtimedwait whose real mask blocks s takes it there instead.
   if (isFatal(tg, s) && (t.sigmask & bit) === 0n) {
@@ -456,12 +459,39 @@ function nextSignal(ready: bigint): number {
 /** dequeue removes and returns the next pending signal of set (thread-directed first), or null. */
 export function dequeue(t: Task, set: bigint): SigInfo | null {
   for (const h of [t, t.tg] as Holder[]) {
-    const ready = h.pendingSignals & set;
+    let ready = h.pendingSignals & set;
+    if (h === t.tg) ready &= ~reservedForOthers(t);
     if (ready === 0n) continue;
     const s = nextSignal(ready);
+    if (h === t.tg) chosenOf(t.tg).delete(s);
     return unpend(h, s) ?? userInfo(s, 0, 0, SI_KERNEL);
   }
   return null;
+}
+
+const chosen = new WeakMap<ThreadGroup, Map<number, Task>>();
+
+/** chosenOf maps a process's pending process-directed signals to the thread
+ *  complete() picked to take each of them. */
+function chosenOf(tg: ThreadGroup): Map<number, Task> {
+  let m = chosen.get(tg);
+  if (!m) chosen.set(tg, (m = new Map()));
+  return m;
+}
+
+/** reservedForOthers is the set of process-directed signals pending for
+ *  another live thread of t's process that still accepts them. */
+function reservedForOthers(t: Task): bigint {
+  const m = chosen.get(t.tg);
+  if (!m || m.size === 0) return 0n;
+  let r = 0n;
+  for (const [s, o] of m) {
+    if (o === t) continue;
+    const bit = sig.sigbit(s);
+    if (o.state === TaskState.Dead || !wants(o, bit)) m.delete(s);
+    else r |= bit;
+  }
+  return r;
 }
 
 /** userInfo is the siginfo of a signal sent by kill(2) from pid as uid. */
