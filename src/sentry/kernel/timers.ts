@@ -152,6 +152,8 @@ interface PosixTimer {
   readonly target: Task | null;
   /** The overrun count of the last signal sent; grows while it stays pending. */
   overrun: number;
+  /** The overrun count of the last signal delivered. */
+  overrunLast: number;
   /** That signal's siginfo: the signal code keeps it until delivery, so its
    *  si_overrun can still be raised (Linux fills it in at delivery). */
   lastInfo: SigInfo | null;
@@ -243,7 +245,7 @@ export function createTimer(tg: ThreadGroup, clock: TimerClock, event: SigEvent 
   p.nextId = (id + 1) & MAX_TIMER_ID;
   const ev = event ?? { notify: SIGEV_SIGNAL, signo: SIGALRM, value: BigInt(id), target: null };
   const pt: PosixTimer = {
-    id, notify: ev.notify, signo: ev.signo, value: ev.value, target: ev.target, overrun: 0, lastInfo: null,
+    id, notify: ev.notify, signo: ev.signo, value: ev.value, target: ev.target, overrun: 0, overrunLast: 0, lastInfo: null,
     timer: new Timer(clock, ev.notify !== SIGEV_NONE, (n) => expirePosix(tg, pt, n)),
   };
   p.posix.set(id, pt);
@@ -281,6 +283,9 @@ function expirePosix(tg: ThreadGroup, pt: PosixTimer, n: number): void {
     new DataView(pt.lastInfo.raw.buffer).setInt32(20, pt.overrun, true);
     return;
   }
+  // The previous signal was delivered: its count is what timer_getoverrun
+  // reports until this new one is (Linux's it_overrun_last).
+  pt.overrunLast = pt.overrun;
   pt.overrun = Math.min(n - 1, MAX_TIMER_ID);
   const info = timerInfo(pt.signo, pt.id, pt.overrun, pt.value);
   pt.lastInfo = info;
@@ -314,7 +319,10 @@ export function getTimer(tg: ThreadGroup, id: number): ITimerValue {
 
 /** getOverrun implements timer_getoverrun: the overrun count of the last signal. */
 export function getOverrun(tg: ThreadGroup, id: number): number {
-  return timerOf(tg, id).overrun;
+  const pt = timerOf(tg, id);
+  const bit = sigbit(pt.signo);
+  const holder = pt.target ?? tg;
+  return (holder.pendingSignals & bit) !== 0n ? pt.overrunLast : pt.overrun;
 }
 
 /** deleteTimer implements timer_delete. */
