@@ -790,7 +790,7 @@ export class TCPEndpoint extends SocketBase implements TransportEndpointHandler 
     }
     const sendShut = this.shutWrite || this.finQueued || (s === TCP_CLOSE && this.everConnected);
     const rcvShut = this.shutRead || this.finReceived || (s === TCP_CLOSE && this.everConnected);
-    if ((this.shutRead && sendShut) || s === TCP_CLOSE) r |= EVENT_HUP;
+    if ((rcvShut && sendShut) || s === TCP_CLOSE) r |= EVENT_HUP;
     if (rcvShut) r |= EVENT_IN | EVENT_RDHUP;
     if (s !== TCP_SYN_SENT && s !== TCP_SYN_RECV) {
       // SO_RCVLOWAT, unless the window is nearly closed (Linux tcp_epollin_ready).

@@ -16,6 +16,7 @@ import {
 import type { Socket, SocketFamily } from '../../socket/socket.js';
 import { RecvRequest, SendRequest, familyOf, newSocketFile, socketOf } from '../../socket/socket.js';
 import '../../socket/unix/unix.js';
+import '../../socket/netstack/inet.js';
 import type { FileDescription } from '../../vfs/file_description.js';
 import { EVENT_IN, EVENT_OUT } from '../../vfs/waiter.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
@@ -492,7 +493,7 @@ export function recvmmsg(t: Task, a: SyscallArgs): number | Promise<number> {
 }
 
 export const syscalls: SyscallEntries = {
-  [SYSNO.socket]: partial('socket', socket, 'AF_UNIX only; other families are EAFNOSUPPORT'),
+  [SYSNO.socket]: partial('socket', socket, 'AF_UNIX, AF_INET, AF_INET6 (TCP, UDP, ping); others are EAFNOSUPPORT'),
   [SYSNO.socketpair]: supported('socketpair', socketpair),
   [SYSNO.bind]: supported('bind', bind),
   [SYSNO.listen]: supported('listen', listen),

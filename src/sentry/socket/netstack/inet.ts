@@ -1,0 +1,541 @@
+// AF_INET and AF_INET6 sockets (Linux's net/ipv4/af_inet.c, net/ipv6/af_inet6.c)
+// on the sandbox's netstack: SOCK_STREAM is TCP, SOCK_DGRAM is UDP, and
+// SOCK_DGRAM with IPPROTO_ICMP(V6) is a ping socket.
+//
+// An InetSocket adapts one netstack endpoint. Endpoints never block: they
+// throw ErrWouldBlock, and their readiness callback feeds the socket's
+// waitQueue, so the syscall layer's wait-and-retry loops work unchanged.
+// netstack errors carry their errno and become the matching sentinel.
+
+import * as linuxerr from '../../../abi/linux/errno.js';
+import type { FullAddress, IntOption, PingEndpoint, UDPEndpoint } from '../../../netstack/index.js';
+import {
+  ErrAlreadyConnecting, ErrClosedForSend, ErrConnectStarted, ErrWouldBlock, TCPEndpoint, TcpipError,
+  encodeTcpInfo, errWouldBlock, linuxIntOption,
+} from '../../../netstack/index.js';
+import type { Task } from '../../kernel/task.js';
+import type { FileDescription } from '../../vfs/file_description.js';
+import * as abi from '../abi.js';
+import type { IOStatus } from '../socket.js';
+import {
+  BufferSink, BufferSource, EPIPE_NOSIGNAL, RecvRequest, SendRequest, Socket, raiseSigpipe, registerFamily,
+} from '../socket.js';
+import { encode, parseFor, parseIn, parseIn6, sockFamily } from './address.js';
+import { EVENT_ERR, EVENT_HUP, EVENT_OUT } from '../../vfs/waiter.js';
+import { inetIoctl } from './ioctl.js';
+import { stackFor } from './stack.js';
+
+export const IPPROTO_IP = 0;
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+const SOL_SOCKET = abi.SOL_SOCKET;
+const TCP_INFO = 11;
+const TCP_CONGESTION = 13;
+const SO_BINDTODEVICE = 25;
+const CAP_NET_BIND_SERVICE = 10;
+/** net.ipv4.ip_unprivileged_port_start. */
+const UNPRIVILEGED_PORT_START = 1024;
+/** The most one TCP write hands the endpoint: bounds the copy per step. */
+const TCP_CHUNK = 256 * 1024;
+const EMPTY = new Uint8Array(0);
+
+type Kind = 'tcp' | 'udp' | 'ping';
+type Endpoint = TCPEndpoint | UDPEndpoint | PingEndpoint;
+
+/** sysErr turns a netstack error into the errno sentinel; other errors pass through. */
+export function sysErr(e: unknown): unknown {
+  return e instanceof TcpipError ? linuxerr.fromErrno(e.errno) : e;
+}
+
+/** call runs a netstack operation, translating its errors. */
+function call<T>(op: () => T): T {
+  try {
+    return op();
+  } catch (e) {
+    throw sysErr(e);
+  }
+}
+
+/** SOL_SOCKET options the endpoint owns (they change protocol behaviour). */
+const EP_SOCKET_OPTIONS = new Set([
+  abi.SO_REUSEADDR, abi.SO_REUSEPORT, abi.SO_KEEPALIVE, abi.SO_BROADCAST, abi.SO_RCVBUF, abi.SO_SNDBUF,
+  abi.SO_OOBINLINE, abi.SO_DONTROUTE, abi.SO_PRIORITY, 62 /* SO_BINDTOIFINDEX */,
+]);
+
+export class InetSocket extends Socket {
+  readonly family: number;
+  /** connectReported: a non-blocking connect got EINPROGRESS although it completed at
+   *  once (loopback); the next connect reports the success, as Linux would. */
+  private connectReported = false;
+
+  constructor(creds: { fsuid: number; fsgid: number }, family: number, type: number, protocol: number,
+    readonly kind: Kind, readonly ep: Endpoint) {
+    super(creds, type, protocol);
+    this.family = family;
+    ep.setNotify((ev) => this.waitQueue.notify(ev));
+  }
+
+  private get tcp(): TCPEndpoint | null {
+    return this.ep instanceof TCPEndpoint ? this.ep : null;
+  }
+
+  get isListening(): boolean {
+    return this.ep.isListening();
+  }
+
+  // ---- Names and connections ----
+
+  bind(t: Task, raw: Uint8Array): void {
+    const a = this.family === abi.AF_INET ? parseIn(raw, true) : parseIn6(raw);
+    if (a.port !== 0 && a.port < UNPRIVILEGED_PORT_START && !t.creds.hasCap(CAP_NET_BIND_SERVICE)) {
+      throw linuxerr.EACCES;
+    }
+    call(() => this.ep.bind(a));
+  }
+
+  listen(_t: Task, backlog: number): void {
+    const ep = this.tcp;
+    if (!ep) throw linuxerr.EOPNOTSUPP;
+    call(() => ep.listen(backlog));
+    this.waitQueue.notify(0x4 | 0x10);
+  }
+
+  accept(t: Task): Socket {
+    const ep = this.tcp;
+    if (!ep) throw linuxerr.EOPNOTSUPP;
+    const { ep: child } = call(() => ep.accept());
+    const s = new InetSocket(t.creds, this.family, this.type, this.protocol, 'tcp', child);
+    // Linux clones the listener's sock: timeouts and the like carry over.
+    const o = this.opts;
+    Object.assign(s.opts, {
+      rcvtimeo: o.rcvtimeo, sndtimeo: o.sndtimeo, rcvlowat: o.rcvlowat, linger: { ...o.linger },
+      priority: o.priority, mark: o.mark,
+    });
+    return s;
+  }
+
+  connect(t: Task, raw: Uint8Array, nonblock: boolean): void {
+    if (raw.length < 2) throw linuxerr.EINVAL;
+    if (sockFamily(raw) === abi.AF_UNSPEC) return this.disconnect(t);
+    const tcp = this.tcp;
+    if (!tcp) {
+      const a = parseFor(this.family, raw, true);
+      call(() => (this.ep as UDPEndpoint | PingEndpoint).connect(a));
+      return;
+    }
+    if (this.connectReported) {
+      this.connectReported = false;
+      return;
+    }
+    const a = parseFor(this.family, raw);
+    for (let tries = 0; ; tries++) {
+      try {
+        tcp.connect(a);
+        break;
+      } catch (e) {
+        if (e instanceof ErrConnectStarted && nonblock) throw linuxerr.EINPROGRESS;
+        if (!(e instanceof ErrConnectStarted || e instanceof ErrAlreadyConnecting)) throw sysErr(e);
+        if (nonblock) throw linuxerr.EALREADY;
+        // A blocking connect waits for the handshake, unless it already ended
+        // (refused on loopback): its notification fired before anyone waited.
+        if (tries > 0 || (tcp.readiness(EVENT_OUT) & (EVENT_OUT | EVENT_ERR | EVENT_HUP)) === 0) {
+          throw linuxerr.EAGAIN;
+        }
+      }
+    }
+    if (nonblock && !this.connectReported) {
+      // Linux never completes a non-blocking connect inside the call, even on loopback.
+      this.connectReported = true;
+      throw linuxerr.EINPROGRESS;
+    }
+  }
+
+  /** disconnect is connect(AF_UNSPEC). */
+  private disconnect(t: Task): void {
+    if (this.kind === 'udp') {
+      call(() => (this.ep as UDPEndpoint).disconnect());
+      return;
+    }
+    t.kernel.log.warnOnce('inet:disconnect', 'connect(AF_UNSPEC) on TCP and ping sockets is not supported');
+    throw linuxerr.EOPNOTSUPP;
+  }
+
+  name(_t: Task, peer: boolean): Uint8Array {
+    const a = call(() => (peer ? this.ep.getpeername() : this.ep.getsockname()));
+    return encode(this.family, a);
+  }
+
+  shutdown(t: Task, how: number): void {
+    if (how < abi.SHUT_RD || how > abi.SHUT_RDWR) throw linuxerr.EINVAL;
+    const ep = this.ep;
+    if (ep instanceof TCPEndpoint || this.kind === 'udp') {
+      call(() => (ep as TCPEndpoint | UDPEndpoint).shutdown(how));
+      return;
+    }
+    // Ping sockets: an unconnected one says ENOTCONN as Linux; the rest is missing.
+    try {
+      ep.getpeername();
+    } catch {
+      throw linuxerr.ENOTCONN;
+    }
+    t.kernel.log.warnOnce('inet:pingshutdown', 'shutdown on a connected ping socket is not supported');
+    throw linuxerr.EOPNOTSUPP;
+  }
+
+  // ---- Sending ----
+
+  sendmsg(t: Task, req: SendRequest): IOStatus {
+    return this.kind === 'tcp' ? this.tcpSend(t, req) : this.dgramSend(req);
+  }
+
+  private tcpSend(t: Task | null, req: SendRequest): IOStatus {
+    const ep = this.tcp!;
+    const oob = (req.flags & abi.MSG_OOB) !== 0;
+    const more = (req.flags & abi.MSG_MORE) !== 0;
+    do {
+      // Take only what the endpoint has room for: it may not take less than offered.
+      const space = ep.sndCapacity - ep.queuedWrite;
+      try {
+        // A full buffer: the endpoint reports its error, EPIPE or would-block.
+        if (space <= 0) ep.write(EMPTY);
+        if (space <= 0) throw errWouldBlock;
+        const n = Math.min(req.src.remaining, space, TCP_CHUNK);
+        const data = req.src.take(n);
+        const last = req.src.remaining === 0;
+        req.sent += ep.write(data, { oob: oob && last, more: more || !last });
+        if (data.length < n) break;
+      } catch (e) {
+        if (e instanceof ErrWouldBlock) {
+          if (!req.nonblock) return 'wait';
+          if (req.sent > 0) return 'done';
+          throw linuxerr.EAGAIN;
+        }
+        if (req.sent > 0) return 'done';
+        if (e instanceof ErrClosedForSend) {
+          if (t && !(req.flags & abi.MSG_NOSIGNAL)) raiseSigpipe(t);
+          throw linuxerr.EPIPE;
+        }
+        throw sysErr(e);
+      }
+    } while (req.src.remaining > 0);
+    return 'done';
+  }
+
+  private dgramSend(req: SendRequest): IOStatus {
+    const ep = this.ep as UDPEndpoint | PingEndpoint;
+    if (req.flags & abi.MSG_OOB) throw linuxerr.EOPNOTSUPP;
+    let to: FullAddress | undefined;
+    if (req.to && req.to.length) {
+      // AF_UNSPEC means "no address" on an IPv6 datagram socket (udpv6_sendmsg).
+      if (!(this.family === abi.AF_INET6 && sockFamily(req.to) === abi.AF_UNSPEC)) {
+        to = parseFor(this.family, req.to, true);
+      }
+    }
+    const len = req.src.remaining;
+    const data = len > 0 ? req.src.take(len) : new Uint8Array(0);
+    try {
+      req.sent = ep.send(data, to);
+    } catch (e) {
+      if (e instanceof ErrWouldBlock) {
+        if (req.nonblock) throw linuxerr.EAGAIN;
+        return 'wait';
+      }
+      // A datagram socket's EPIPE raises no SIGPIPE.
+      if (e instanceof ErrClosedForSend) throw EPIPE_NOSIGNAL;
+      throw sysErr(e);
+    }
+    return 'done';
+  }
+
+  // ---- Receiving ----
+
+  recvmsg(_t: Task, req: RecvRequest): IOStatus {
+    return this.kind === 'tcp' ? this.tcpRecv(req) : this.dgramRecv(req);
+  }
+
+  private tcpRecv(req: RecvRequest): IOStatus {
+    const ep = this.tcp!;
+    if (req.flags & abi.MSG_OOB) {
+      const b = call(() => ep.readOOB((req.flags & abi.MSG_PEEK) !== 0));
+      if (req.dst.length === 0) {
+        req.msgFlags |= abi.MSG_OOB;
+        return 'done';
+      }
+      req.dst.put(Uint8Array.of(b), 0);
+      req.copied = 1;
+      req.msgFlags |= abi.MSG_OOB;
+      return 'done';
+    }
+    const peek = (req.flags & abi.MSG_PEEK) !== 0;
+    // MSG_TRUNC on a stream discards the bytes instead of copying them.
+    const discard = (req.flags & abi.MSG_TRUNC) !== 0;
+    for (;;) {
+      const room = req.dst.length - req.copied;
+      if (room <= 0 && req.dst.length > 0) return 'done';
+      let views: Uint8Array[];
+      try {
+        // A peek that waited resumes after what it already copied.
+        views = ep.readViews(peek ? req.copied + room : room, { peek });
+      } catch (e) {
+        if (e instanceof ErrWouldBlock) {
+          if (req.copied >= req.target) return 'done';
+          if (!req.nonblock) return 'wait';
+          if (req.copied > 0) return 'done';
+          throw linuxerr.EAGAIN;
+        }
+        if (req.copied > 0) return 'done';
+        throw sysErr(e);
+      }
+      if (views.length === 0) return 'done';
+      let skip = peek ? req.copied : 0;
+      let got = 0;
+      for (const v0 of views) {
+        let v = v0;
+        if (skip > 0) {
+          const s = Math.min(skip, v.length);
+          skip -= s;
+          v = v.subarray(s);
+          if (v.length === 0) continue;
+        }
+        const c = discard ? v.length : req.dst.put(v, req.copied);
+        req.copied += c;
+        got += c;
+        if (c < v.length) {
+          if (req.copied === 0) throw linuxerr.EFAULT;
+          return 'done';
+        }
+      }
+      if (req.dst.length === 0 || got === 0 || req.copied >= req.target) return 'done';
+    }
+  }
+
+  private dgramRecv(req: RecvRequest): IOStatus {
+    const ep = this.ep as UDPEndpoint | PingEndpoint;
+    if (req.flags & abi.MSG_OOB) throw linuxerr.EOPNOTSUPP;
+    let r: { data: Uint8Array; size: number; from: FullAddress | null };
+    try {
+      r = ep.recv(req.dst.length, (req.flags & abi.MSG_PEEK) !== 0);
+    } catch (e) {
+      if (e instanceof ErrWouldBlock) {
+        if (req.nonblock) throw linuxerr.EAGAIN;
+        return 'wait';
+      }
+      throw sysErr(e);
+    }
+    if (r.from === null) return 'done'; // EOF after SHUT_RD.
+    const n = r.data.length > 0 ? req.dst.put(r.data, 0) : 0;
+    if (n < r.data.length && n === 0) throw linuxerr.EFAULT;
+    req.copied = n;
+    if (r.size > req.dst.length) req.msgFlags |= abi.MSG_TRUNC;
+    if (req.flags & abi.MSG_TRUNC) req.result = r.size;
+    req.from = encode(this.family, r.from);
+    return 'done';
+  }
+
+  // ---- State ----
+
+  readiness(mask: number): number {
+    return this.ep.readiness(mask);
+  }
+
+  inq(): number {
+    const ep = this.ep;
+    if (ep instanceof TCPEndpoint) {
+      if (ep.isListening()) throw linuxerr.EINVAL;
+      return ep.queuedRead;
+    }
+    return this.kind === 'udp' ? (ep as UDPEndpoint).nextSize() : 0;
+  }
+
+  outq(): number {
+    const ep = this.tcp;
+    if (ep?.isListening()) throw linuxerr.EINVAL;
+    return ep ? ep.queuedWrite : 0;
+  }
+
+  takeError(): number {
+    return this.ep.takeError();
+  }
+
+  release(): void {
+    this.ep.setNotify(null);
+    this.ep.close();
+  }
+
+  override ioctl(t: Task, fd: FileDescription, cmd: number, arg: number): number {
+    const r = inetIoctl(t, this, cmd, arg);
+    return r ?? super.ioctl(t, fd, cmd, arg);
+  }
+
+  // ---- Options ----
+
+  override getsockopt(t: Task, level: number, name: number): Uint8Array {
+    if (level === SOL_SOCKET && EP_SOCKET_OPTIONS.has(name)) {
+      return int32(call(() => this.ep.getOption(linuxIntOption(level, name)!)));
+    }
+    if (level === SOL_SOCKET && name === abi.SO_LINGER) {
+      const l = this.ep.getLinger();
+      return int32s(l.onoff ? 1 : 0, l.linger);
+    }
+    if (level === SOL_SOCKET && name === abi.SO_RCVLOWAT) return int32(this.ep.getOption('SO_RCVLOWAT'));
+    if (level === SOL_SOCKET && name === SO_BINDTODEVICE) {
+      const id = this.ep.getOption('SO_BINDTOIFINDEX');
+      const nic = id ? stackFor(t.kernel).nic(id) : undefined;
+      return nic ? new TextEncoder().encode(nic.name + '\0') : new Uint8Array(0);
+    }
+    return super.getsockopt(t, level, name);
+  }
+
+  override setsockopt(t: Task, level: number, name: number, val: Uint8Array): void {
+    if (level === SOL_SOCKET) {
+      if (name === abi.SO_LINGER) {
+        super.setsockopt(t, level, name, val);
+        const l = this.opts.linger;
+        this.ep.setLinger({ onoff: l.onoff !== 0, linger: l.linger });
+        return;
+      }
+      if (name === abi.SO_RCVLOWAT) {
+        super.setsockopt(t, level, name, val);
+        call(() => this.ep.setOption('SO_RCVLOWAT', this.opts.rcvlowat));
+        return;
+      }
+      if (name === SO_BINDTODEVICE) return this.bindToDevice(t, val);
+      if (EP_SOCKET_OPTIONS.has(name)) {
+        // Permission checks are the generic layer's (SO_PRIORITY).
+        if (name === abi.SO_PRIORITY) super.setsockopt(t, level, name, val);
+        const v = readInt(val);
+        call(() => this.ep.setOption(linuxIntOption(level, name)!, v));
+        return;
+      }
+    }
+    super.setsockopt(t, level, name, val);
+  }
+
+  private bindToDevice(t: Task, val: Uint8Array): void {
+    const z = val.indexOf(0);
+    const dev = new TextDecoder().decode(z >= 0 ? val.subarray(0, z) : val);
+    let id = 0;
+    if (dev !== '') {
+      const nic = stackFor(t.kernel).nicByName(dev);
+      if (!nic) throw linuxerr.ENODEV;
+      id = nic.id;
+    }
+    call(() => this.ep.setOption('SO_BINDTOIFINDEX', id));
+  }
+
+  override protocolGetsockopt(t: Task, level: number, name: number): Uint8Array {
+    this.checkLevel(t, level, name);
+    const ep = this.ep;
+    if (level === IPPROTO_TCP && ep instanceof TCPEndpoint) {
+      if (name === TCP_INFO) return encodeTcpInfo(ep.getTcpInfo());
+      if (name === TCP_CONGESTION) {
+        const b = new Uint8Array(16);
+        b.set(new TextEncoder().encode(ep.getCongestion()));
+        return b;
+      }
+    }
+    const opt = this.intOption(t, level, name);
+    return int32(call(() => ep.getOption(opt)));
+  }
+
+  override protocolSetsockopt(t: Task, level: number, name: number, val: Uint8Array): void {
+    this.checkLevel(t, level, name);
+    const ep = this.ep;
+    if (level === IPPROTO_TCP && ep instanceof TCPEndpoint) {
+      if (name === TCP_INFO) throw linuxerr.ENOPROTOOPT;
+      if (name === TCP_CONGESTION) {
+        const z = val.indexOf(0);
+        call(() => ep.setCongestion(new TextDecoder().decode(z >= 0 ? val.subarray(0, z) : val)));
+        return;
+      }
+    }
+    const opt = this.intOption(t, level, name);
+    // IP_TOS and IP_TTL also accept a single byte, as Linux's do_ip_setsockopt.
+    const v = val.length >= 1 && val.length < 4 && level === IPPROTO_IP ? val[0] : readInt(val);
+    call(() => ep.setOption(opt, v));
+  }
+
+  /** checkLevel rejects levels the protocol does not have (ENOPROTOOPT, as Linux). */
+  private checkLevel(t: Task, level: number, name: number): void {
+    const ok = level === IPPROTO_IP || (level === IPPROTO_IPV6 && this.family === abi.AF_INET6)
+      || (level === IPPROTO_TCP && this.kind === 'tcp') || (level === IPPROTO_UDP && this.kind === 'udp');
+    if (!ok) {
+      t.kernel.log.warnOnce(`inet:opt:${level}:${name}`, `socket option level ${level} name ${name} is not supported`);
+      throw linuxerr.ENOPROTOOPT;
+    }
+  }
+
+  private intOption(t: Task, level: number, name: number): IntOption {
+    const opt = linuxIntOption(level, name);
+    if (!opt) {
+      t.kernel.log.warnOnce(`inet:opt:${level}:${name}`, `socket option level ${level} name ${name} is not supported`);
+      throw linuxerr.ENOPROTOOPT;
+    }
+    return opt;
+  }
+
+  // ---- File operations: read(2) and write(2) ----
+
+  read(fd: FileDescription, dst: Uint8Array, offset: number): number {
+    if (offset !== -1) throw linuxerr.ESPIPE;
+    void fd;
+    // Never waits here: the generic read path sleeps on EAGAIN.
+    const req = new RecvRequest(new BufferSink(dst), 0, true, 1);
+    if (this.kind === 'tcp') this.tcpRecv(req);
+    else this.dgramRecv(req);
+    return req.value;
+  }
+
+  write(_fd: FileDescription, src: Uint8Array, offset: number): number {
+    if (offset !== -1) throw linuxerr.ESPIPE;
+    // The generic write path waits, and raises SIGPIPE on EPIPE itself.
+    const req = new SendRequest(new BufferSource(src), null, abi.MSG_NOSIGNAL, true);
+    if (this.kind === 'tcp') this.tcpSend(null, req);
+    else this.dgramSend(req);
+    return req.sent;
+  }
+}
+
+function readInt(val: Uint8Array): number {
+  if (val.length < 4) throw linuxerr.EINVAL;
+  return new DataView(val.buffer, val.byteOffset, 4).getInt32(0, true);
+}
+
+function int32(v: number): Uint8Array {
+  return int32s(v);
+}
+
+function int32s(...v: number[]): Uint8Array {
+  const b = new Uint8Array(4 * v.length);
+  const dv = new DataView(b.buffer);
+  v.forEach((x, i) => dv.setInt32(4 * i, x | 0, true));
+  return b;
+}
+
+/** newInetSocket implements socket(AF_INET or AF_INET6, type, protocol). */
+export function newInetSocket(t: Task, family: number, type: number, protocol: number): InetSocket {
+  const v = family === abi.AF_INET ? 4 : 6;
+  const stack = stackFor(t.kernel);
+  switch (type) {
+    case abi.SOCK_STREAM:
+      if (protocol !== 0 && protocol !== IPPROTO_TCP) throw linuxerr.EPROTONOSUPPORT;
+      return new InetSocket(t.creds, family, type, IPPROTO_TCP, 'tcp', stack.newTCPEndpoint(v));
+    case abi.SOCK_DGRAM: {
+      const icmp = v === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+      if (protocol === icmp) return new InetSocket(t.creds, family, type, icmp, 'ping', stack.newPingEndpoint(v));
+      if (protocol !== 0 && protocol !== IPPROTO_UDP) throw linuxerr.EPROTONOSUPPORT;
+      return new InetSocket(t.creds, family, type, IPPROTO_UDP, 'udp', stack.newUDPEndpoint(v));
+    }
+    case abi.SOCK_RAW:
+      t.kernel.log.warnOnce('inet:raw', 'raw IP sockets are not supported (ESOCKTNOSUPPORT)');
+      throw linuxerr.ESOCKTNOSUPPORT;
+    default:
+      throw linuxerr.ESOCKTNOSUPPORT;
+  }
+}
+
+registerFamily(abi.AF_INET, { create: (t, type, protocol) => newInetSocket(t, abi.AF_INET, type, protocol) });
+registerFamily(abi.AF_INET6, { create: (t, type, protocol) => newInetSocket(t, abi.AF_INET6, type, protocol) });
