@@ -1,0 +1,446 @@
+// `runsc boot`: the sandbox process of one container (gVisor's runsc/boot
+// Loader for a bundle). Started by `runsc create`, it builds the Sentry for
+// config.json (root file system, mounts, credentials, limits, cgroup), loads
+// the container's process and reports readiness, then serves the control
+// socket: `start` lets the init process run, `kill`, `exec`, `ps`, `pause`,
+// `resume`, `wait` act on the kernel. It exits when the init process does,
+// with its status (exit code, or 128+N for signal N), after recording it in
+// the state directory.
+//
+// This process must not use node:child_process: libuv's SIGCHLD handler
+// would make every ptrace stop cost a signal. Gofers are spawned natively.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { PtracePlatform } from '../../platform/ptrace/ptrace.js';
+import { STUB_PATH, native } from '../../platform/ptrace/native.js';
+import { Kernel } from '../../sentry/kernel/kernel.js';
+import { Log } from '../../sentry/kernel/log.js';
+import type { Task } from '../../sentry/kernel/task.js';
+import { TaskState } from '../../sentry/kernel/task.js';
+import type { ThreadGroup } from '../../sentry/kernel/thread_group.js';
+import { installSignals, sendToGroup, userInfo } from '../../sentry/kernel/signals.js';
+import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
+import type { VFS } from '../../sentry/vfs/vfs.js';
+import { startGofers } from '../../gofer/launcher.js';
+import type { Gofers } from '../../gofer/launcher.js';
+import type { Config } from '../config/config.js';
+import { applyResources, createCgroup, joinCgroup, relativePath, cgroupStats } from '../container/cgroup.js';
+import { writeFileAtomic } from '../container/state.js';
+import type { ExitRecord } from '../container/state.js';
+import { Conn, ControlServer } from '../sandbox/control.js';
+import type { ControlRequest, ProcessInfo } from '../sandbox/control.js';
+import { checkProcess, loadSpec, rootfsPath } from '../specutils/spec.js';
+import type { Process, Spec } from '../specutils/spec.js';
+import { hostRlimits } from './limits.js';
+import { applyMounts, mkdirAll, planMounts } from './mounts.js';
+import { ExecFailure, onExit, startProcess } from './process.js';
+import { exitCode } from './sandbox.js';
+
+export interface BootOptions {
+  bundle: string;
+  id: string;
+  /** stateDir: the container's state directory (control socket, exit record). */
+  stateDir: string;
+  /** readyFd: where the readiness line goes (-1: nowhere). */
+  readyFd: number;
+  systemdCgroup: boolean;
+  ignoreCgroups: boolean;
+  /** stdio: the host fds that become the init's 0, 1, 2 (default: this process's). */
+  stdio?: number[];
+}
+
+/** ReadyMessage is the one line boot writes on readyFd. */
+export interface ReadyMessage {
+  ok?: boolean;
+  error?: string;
+  cgroupDirs?: string[];
+}
+
+/** Host signals the sandbox process passes on to the container's init. */
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** openLog picks where Sentry messages go: never the container's stdio, and
+ *  never a JSON --log (the containerd shim parses it line by line). */
+function openLog(conf: Config): number {
+  try {
+    if (conf.debugLog) return fs.openSync(conf.debugLog, 'a');
+    if (conf.log && conf.logFormat !== 'json') return fs.openSync(conf.log, 'a');
+  } catch {
+    // fall through
+  }
+  return fs.openSync('/dev/null', 'w');
+}
+
+function sendReady(fd: number, m: ReadyMessage): void {
+  if (fd < 0) return;
+  try {
+    fs.writeSync(fd, JSON.stringify(m) + '\n');
+    fs.closeSync(fd);
+  } catch {
+    // The creator went away; the container still boots.
+  }
+}
+
+/** masterStubPid finds the platform's master stub among this process's children. */
+function masterStubPid(): number {
+  let kids: string[] = [];
+  try {
+    kids = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return -1;
+  }
+  const stub = fs.realpathSync(STUB_PATH);
+  for (const k of kids) {
+    try {
+      if (fs.readlinkSync(`/proc/${k}/exe`) === stub) return Number(k);
+    } catch {
+      // gone
+    }
+  }
+  return -1;
+}
+
+/** reapChildren reaps this process's children once the platform and the
+ *  Gofers are stopped: killed stubs would otherwise stay zombies until the
+ *  sandbox process itself is reaped (and then be left to an init that may
+ *  not reap them). */
+function reapChildren(): void {
+  const WNOHANG = 1;
+  const WALL = 0x40000000;
+  let kids: number[] = [];
+  try {
+    kids = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return;
+  }
+  const st = new Int32Array(1);
+  const deadline = Date.now() + 2000;
+  for (const pid of kids) {
+    while (native.waitpid(pid, WNOHANG | WALL, st) === 0 && Date.now() < deadline) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
+/** Sandbox is one container's running Sentry. */
+class Sandbox {
+  private started = false;
+  private paused = false;
+  private readonly held = new Set<Task>();
+  private initTg: ThreadGroup | null = null;
+  private initStatus: number | null = null;
+  /** Connections waiting for a process's exit (exec, wait). */
+  private readonly waiters = new Set<Conn>();
+
+  constructor(readonly k: Kernel, readonly log: Log, readonly spec: Spec, readonly cgroupDirs: string[]) {
+    // Pausing: a task about to return to guest code is held instead; running
+    // ones are interrupted so they come back to the Sentry first.
+    const deliver = k.beforeResume;
+    k.beforeResume = (t) => {
+      if (this.paused) {
+        this.held.add(t);
+        return false;
+      }
+      return deliver ? deliver(t) : true;
+    };
+  }
+
+  setInit(t: Task): void {
+    this.initTg = t.tg;
+    onExit(t.tg, (s) => (this.initStatus = s));
+  }
+
+  handle(req: ControlRequest, fds: number[], conn: Conn): void {
+    if (req.op !== 'exec') for (const f of fds) fs.closeSync(f);
+    switch (req.op) {
+      case 'start':
+        return this.start(conn);
+      case 'kill':
+        return this.kill(req, conn);
+      case 'exec':
+        return this.exec(req, fds, conn);
+      case 'wait':
+        return this.wait(req, conn);
+      case 'ps':
+        return conn.send({ ok: true, procs: this.ps() });
+      case 'pause':
+        this.pause();
+        return conn.send({ ok: true });
+      case 'resume':
+        this.resume();
+        return conn.send({ ok: true });
+      case 'stats':
+        return conn.send({ ok: true, stats: this.stats() });
+      default:
+        return conn.send({ error: `unknown request ${JSON.stringify((req as { op: unknown }).op)}` });
+    }
+  }
+
+  private start(conn: Conn): void {
+    try {
+      this.startInit();
+    } catch (e) {
+      return conn.send({ error: (e as Error).message });
+    }
+    conn.send({ ok: true });
+  }
+
+  /** startInit lets the init process run. */
+  startInit(): void {
+    const init = this.initTg;
+    if (this.started) throw new Error('container already started');
+    if (!init || this.initStatus !== null) throw new Error('container has stopped');
+    this.started = true;
+    this.k.makeReady(init.leader);
+  }
+
+  private kill(req: ControlRequest, conn: Conn): void {
+    const s = req.signal ?? 15;
+    if (!Number.isInteger(s) || s < 0 || s > 64) return conn.send({ error: `invalid signal ${s}` });
+    let targets: ThreadGroup[];
+    if (req.pid !== undefined) {
+      const tg = this.k.threadGroups.get(req.pid);
+      if (!tg || tg.exiting) return conn.send({ error: `no such process ${req.pid}` });
+      targets = [tg];
+    } else if (req.all) {
+      targets = [...this.k.threadGroups.values()];
+    } else {
+      if (!this.initTg || this.initStatus !== null) return conn.send({ error: 'container is not running' });
+      targets = [this.initTg];
+    }
+    // kill(2) from outside the container: no sender pid, root.
+    for (const tg of targets) if (s !== 0 && !tg.exiting) sendToGroup(tg, s, userInfo(s, 0, 0));
+    conn.send({ ok: true });
+  }
+
+  private exec(req: ControlRequest, fds: number[], conn: Conn): void {
+    const stdio = [0, 1, 2].map((i) => fds[i] ?? -1);
+    for (const f of fds.slice(3)) fs.closeSync(f);
+    let p: Process;
+    try {
+      p = checkProcess(req.process, 'process');
+    } catch (e) {
+      for (const f of stdio) if (f >= 0) fs.closeSync(f);
+      return conn.send({ error: (e as Error).message });
+    }
+    let t: Task;
+    try {
+      // From here the fds belong to the new process's files (closed with them).
+      t = startProcess(this.k, p, { init: false, rlimits: hostRlimits(), stdio, ownFds: true });
+    } catch (e) {
+      return conn.send({ error: e instanceof Error ? e.message : String(e) });
+    }
+    const tg = t.tg;
+    let exited = false;
+    this.waiters.add(conn);
+    onExit(tg, (s) => {
+      exited = true;
+      this.waiters.delete(conn);
+      conn.send({ exit: s });
+      conn.close();
+    });
+    // The exec'd process lives as long as its runsc exec: a client that is
+    // killed takes the process with it.
+    conn.onClose(() => {
+      if (!exited && !tg.exiting) sendToGroup(tg, 9, userInfo(9, 0, 0));
+    });
+    this.k.makeReady(t);
+    conn.send({ ok: true, pid: tg.pid });
+  }
+
+  private wait(req: ControlRequest, conn: Conn): void {
+    const tg = req.pid !== undefined ? this.k.threadGroups.get(req.pid) : this.initTg;
+    if (!tg) return conn.send({ error: `no such process ${req.pid ?? 1}` });
+    this.waiters.add(conn);
+    onExit(tg, (s) => {
+      this.waiters.delete(conn);
+      conn.send({ exit: s });
+    });
+  }
+
+  /** finish answers every waiter still connected once the container is gone:
+   *  init's exit killed the processes it did not wait for (SIGKILL). */
+  finish(): void {
+    for (const c of this.waiters) c.send({ exit: 9 });
+    this.waiters.clear();
+  }
+
+  private ps(): ProcessInfo[] {
+    const out: ProcessInfo[] = [];
+    for (const tg of this.k.threadGroups.values()) {
+      const leader = tg.leader;
+      const busy = leader.state === TaskState.Running || leader.state === TaskState.Ready;
+      const state = tg.zombie ? 'Z' : this.paused ? 'T' : busy ? 'R' : 'S';
+      out.push({
+        pid: tg.pid, ppid: tg.parent?.pid ?? 0, hostPid: leader.thread.tid, uid: leader.creds.uid, state,
+        start: Number(tg.startTime - this.k.bootTime) / 1e9, cmd: (tg.argv.length ? tg.argv : [leader.name]).join(' '),
+      });
+    }
+    return out.sort((a, b) => a.pid - b.pid);
+  }
+
+  private pause(): void {
+    this.paused = true;
+    for (const t of this.k.tasks.values()) {
+      if (t.state === TaskState.Running) this.k.platform.interrupt(t.thread);
+    }
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const t of this.held) if (t.state !== TaskState.Dead) this.k.makeReady(t);
+    this.held.clear();
+  }
+
+  private stats(): Record<string, unknown> {
+    let threads = 0;
+    for (const tg of this.k.threadGroups.values()) threads += tg.tasks.size;
+    return { ...cgroupStats(this.cgroupDirs), processes: this.k.threadGroups.size, threads,
+      sentry: { rss: process.memoryUsage().rss } };
+  }
+}
+
+/** buildVFS builds the container's root file system and mounts. */
+function buildVFS(spec: Spec, bundle: string, log: Log): { vfs: VFS; gofers: Gofers } {
+  const plan = planMounts(spec, bundle);
+  for (const n of plan.notes) log.debug(n);
+  const rootfs = rootfsPath(spec, bundle);
+  if (!fs.statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`rootfs ${rootfs}: not a directory`);
+  const gofers = startGofers(rootfs, plan.volumes, (m) => log.warning(m));
+  try {
+    const vfs = newSandboxVFS({ hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
+    applyMounts(vfs, plan);
+    // runc creates a missing working directory.
+    const cwd = spec.process?.cwd ?? '/';
+    if (cwd !== '/') mkdirAll(vfs, cwd);
+    // root.readonly: like runc, the root becomes read-only once everything
+    // is mounted on it. Otherwise writes go to the overlay's in-memory upper
+    // layer, never to the bundle (gVisor's default overlay, too).
+    if (spec.root?.readonly) (vfs.root as { readonly: boolean }).readonly = true;
+    return { vfs, gofers };
+  } catch (e) {
+    gofers.stop();
+    throw e;
+  }
+}
+
+/** SandboxHandle is a built sandbox whose init waits for `start`. */
+export interface SandboxHandle {
+  cgroupDirs: string[];
+  /** start lets the init process run (what the control socket's start does). */
+  start(): void;
+  /** kill sends SIGKILL to every process of the container (it then stops). */
+  kill(): void;
+  /** finished resolves with the container's exit code once everything is torn down. */
+  finished: Promise<number>;
+}
+
+/** buildSandbox builds the Sentry for the bundle, loads the init process and
+ *  serves the control socket; throws (after cleaning up) when it cannot. It
+ *  runs in the sandbox process (`runsc boot`), or in `runsc run` itself. */
+export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
+  const log = new Log(openLog(conf), conf.debug, conf.strace);
+  let platform: PtracePlatform | null = null;
+  let gofers: Gofers | null = null;
+  let cgroupDirs: string[] = [];
+  let sb: Sandbox;
+  let server: ControlServer;
+  try {
+    const spec = loadSpec(o.bundle);
+    const rlimits = hostRlimits(); // before the Sentry raises its own
+    native.setNofile(1 << 20);
+    platform = new PtracePlatform();
+    // Every stub is forked from the master stub: what it gets, they all get.
+    const master = masterStubPid();
+    const warn = (m: string): void => log.warning(m);
+    const cg = spec.linux?.cgroupsPath;
+    if (cg && !o.ignoreCgroups) {
+      cgroupDirs = createCgroup(relativePath(cg, o.systemdCgroup), warn);
+      applyResources(cgroupDirs, spec.linux?.resources, warn);
+      if (master > 0) joinCgroup(cgroupDirs, master, warn);
+    }
+    const oom = spec.process?.oomScoreAdj;
+    if (oom !== undefined) {
+      for (const pid of [process.pid, master]) {
+        try {
+          if (pid > 0) fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(oom));
+        } catch (e) {
+          warn(`oomScoreAdj ${oom}: ${(e as Error).message}`);
+        }
+      }
+    }
+    const built = buildVFS(spec, o.bundle, log);
+    gofers = built.gofers;
+    const k = new Kernel({ platform, vfs: built.vfs, log, hostname: spec.hostname ?? os.hostname() });
+    if (spec.domainname) k.domainname = spec.domainname;
+    k.alwaysPoll = true;
+    installSignals(k);
+    sb = new Sandbox(k, log, spec, cgroupDirs);
+    const stdio = (o.stdio ?? [0, 1, 2]).map((fd) => {
+      try {
+        fs.fstatSync(fd);
+        return fd;
+      } catch {
+        return -1;
+      }
+    });
+    const init = startProcess(k, spec.process!, { init: true, rlimits, stdio, ownFds: false });
+    sb.setInit(init);
+    server = new ControlServer(o.stateDir, (req, fds, conn) => sb.handle(req, fds, conn));
+  } catch (e) {
+    platform?.shutdown();
+    gofers?.stop();
+    reapChildren();
+    throw e;
+  }
+  const k = sb.k;
+  const forwarders = FORWARDED.map((s) => {
+    const f = (): void => {
+      const init = k.init;
+      const n = os.constants.signals[s];
+      if (init && !init.exiting) sendToGroup(init, n, userInfo(n, 0, 0));
+    };
+    process.on(s, f);
+    return [s, f] as const;
+  });
+  const stopAll = (): void => {
+    sb.finish();
+    server.close();
+    platform!.shutdown();
+    gofers!.stop();
+    reapChildren();
+    for (const [s, f] of forwarders) process.off(s, f);
+  };
+  const finished = k.run().then((status) => {
+    const code = exitCode(status);
+    const rec: ExitRecord = { status, code, time: new Date().toISOString() };
+    try {
+      writeFileAtomic(`${o.stateDir}/exit`, JSON.stringify(rec) + '\n');
+    } catch (e) {
+      log.warning(`recording the exit status: ${String(e)}`);
+    }
+    stopAll();
+    return code;
+  });
+  const kill = (): void => {
+    for (const tg of [...k.threadGroups.values()]) if (!tg.exiting) sendToGroup(tg, 9, userInfo(9, 0, 0));
+  };
+  return { cgroupDirs, start: () => sb.startInit(), kill, finished };
+}
+
+/** bootContainer is `runsc boot`: builds the sandbox, reports on readyFd, and
+ *  resolves with the container's exit code. */
+export async function bootContainer(conf: Config, o: BootOptions): Promise<number> {
+  process.chdir('/');
+  let h: SandboxHandle;
+  try {
+    h = buildSandbox(conf, o);
+  } catch (e) {
+    sendReady(o.readyFd, { error: e instanceof Error ? e.message : String(e) });
+    return e instanceof ExecFailure ? 127 : 1;
+  }
+  sendReady(o.readyFd, { ok: true, cgroupDirs: h.cgroupDirs });
+  return h.finished;
+}
