@@ -71,6 +71,11 @@ if (opts.build && selected('build/tsc')) {
   const r = spawnSync(fs.existsSync(tsc) ? tsc : 'npx', fs.existsSync(tsc) ? ['-p', '.'] : ['tsc', '-p', '.'],
     { cwd: REPO, encoding: 'utf8', timeout: 600000 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').filter(Boolean);
+  // bin/runsc runs the bundle when there is one: rebuild it too, or tests run stale code.
+  if (r.status === 0) {
+    const b = spawnSync(process.execPath, ['tools/bundle.mjs'], { cwd: REPO, encoding: 'utf8', timeout: 300000 });
+    if (b.status !== 0) { r.status = b.status; r.stderr = `${r.stderr ?? ''}bundle: ${b.stderr ?? ''}`; }
+  }
   report({ name: 'build/tsc', status: r.status === 0 ? 'pass' : 'fail', ms: Date.now() - t0,
     details: r.status === 0 ? [] : [`tsc exited ${r.status ?? r.signal}`, ...out.slice(0, 30)] });
 }

@@ -281,7 +281,10 @@ static void test_creds(void) {
     socklen_t ul = sizeof u;
     getsockopt(c, SOL_SOCKET, SO_PEERCRED, &u, &ul);
     if (u.pid != getppid()) _exit(2);
-    /* Data sent before accept carries credentials too. */
+    /* Data sent before accept carries credentials when the sender asks for
+     * them (the not-yet-accepted peer's SO_PASSCRED is not known yet). */
+    int on = 1;
+    setsockopt(c, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
     write(c, "x", 1);
     read(c, buf, 1);
     _exit(0);
