@@ -280,6 +280,7 @@ export function waitOn(t: Task, targets: readonly WaitTarget[], bitset: number, 
     };
     const wake = (w: Waiter): void => {
       finish();
+      t.kernel.noteWake();
       resolve(w.index);
     };
     targets.forEach(({ key, addr }, index) => {

@@ -99,6 +99,13 @@ export class Kernel {
     this.poke();
   }
 
+  /** noteWake records that a blocked task's wait just ended: before resuming
+   *  the current task, the loop lets the woken task finish its syscall so both
+   *  run on the host at once. Await points: none. */
+  noteWake(): void {
+    this.pendingWake = true;
+  }
+
   /** poke wakes the run loop if it is waiting for work. */
   poke(): void {
     this.pendingWake = true;

@@ -100,6 +100,7 @@ export class Task {
     return new Promise<number>((resolve, reject) => {
       const unregister = queue.register(mask, (ev) => {
         this.interrupt = null;
+        this.kernel.noteWake();
         resolve(ev);
       });
       this.interrupt = (e) => {

@@ -73,6 +73,7 @@ export function fakeKernel(): FakeKernel {
     },
     makeReady() {},
     poke() {},
+    noteWake() {},
   };
   fk.kernel = k as unknown as Kernel;
   return fk;

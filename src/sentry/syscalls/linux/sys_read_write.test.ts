@@ -58,6 +58,7 @@ function fakeTask(): Fake {
     threadGroups: new Map([[1, tg]]),
     init: tg,
     signalProcess: (_tg: ThreadGroup, sig: number) => signals.push(sig),
+    noteWake() {},
   };
   const t = Object.assign(Object.create(Task.prototype) as Task, {
     kernel, tid: 1, tg, mm: new MemoryManager(fakeAS()), fdTable: new FDTable(), creds: new Credentials(),
