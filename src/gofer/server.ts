@@ -10,7 +10,8 @@
 import * as fs from 'node:fs';
 import * as linux from '../abi/linux/file.js';
 import { ERRNO } from '../abi/linux/errno.js';
-import type { HostDirent, HostStat } from '../sentry/fsimpl/hostfs/host_fs.js';
+import type { HostDirent } from '../sentry/fsimpl/hostfs/host_fs.js';
+import { direntType, fromStats } from '../sentry/fsimpl/hostfs/host_fs.js';
 import {
   ARITY, FLAG_MORE, MAX_FRAME, OP, PROTOCOL_VERSION, REPLY_HEADER, STATFS_SIZE, STAT_SIZE, VFLAG_DEVICES,
   VFLAG_READONLY, WireError, decodeRequest, encodeDirents, encodeStat, encodeStatfs, encodeString, requestId,
@@ -70,35 +71,6 @@ export function splitPath(p: string): string[] {
 
 function isInt(n: number, min: number, max: number): boolean {
   return Number.isInteger(n) && n >= min && n <= max;
-}
-
-function ts(ns: bigint): { sec: number; nsec: number } {
-  let sec = ns / 1_000_000_000n;
-  let nsec = ns % 1_000_000_000n;
-  if (nsec < 0n) {
-    nsec += 1_000_000_000n;
-    sec -= 1n;
-  }
-  return { sec: Number(sec), nsec: Number(nsec) };
-}
-
-export function fromStats(s: fs.BigIntStats): HostStat {
-  return {
-    dev: s.dev, ino: s.ino, mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid),
-    rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize), blocks: Number(s.blocks),
-    atime: ts(s.atimeNs), mtime: ts(s.mtimeNs), ctime: ts(s.ctimeNs), btime: ts(s.birthtimeNs),
-  };
-}
-
-function direntType(d: fs.Dirent): number {
-  if (d.isFile()) return linux.DT_REG;
-  if (d.isDirectory()) return linux.DT_DIR;
-  if (d.isSymbolicLink()) return linux.DT_LNK;
-  if (d.isCharacterDevice()) return linux.DT_CHR;
-  if (d.isBlockDevice()) return linux.DT_BLK;
-  if (d.isFIFO()) return linux.DT_FIFO;
-  if (d.isSocket()) return linux.DT_SOCK;
-  return linux.DT_UNKNOWN;
 }
 
 /** Frame is one reply message: bytes, and the fd to pass with it (-1: none). */

@@ -82,7 +82,8 @@ function ts(ns: bigint): Timespec {
   return { sec: Number(ns < 0n && nsec !== 0n ? sec - 1n : sec), nsec: Number(nsec) };
 }
 
-function fromStats(s: fs.BigIntStats): HostStat {
+/** fromStats converts a node:fs bigint stat (also used by the Gofer). */
+export function fromStats(s: fs.BigIntStats): HostStat {
   return {
     dev: s.dev, ino: s.ino, mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid),
     rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize), blocks: Number(s.blocks),
@@ -90,7 +91,8 @@ function fromStats(s: fs.BigIntStats): HostStat {
   };
 }
 
-function direntType(d: fs.Dirent): number {
+/** direntType is a directory entry's DT_* type (also used by the Gofer). */
+export function direntType(d: fs.Dirent): number {
   if (d.isFile()) return linux.DT_REG;
   if (d.isDirectory()) return linux.DT_DIR;
   if (d.isSymbolicLink()) return linux.DT_LNK;
