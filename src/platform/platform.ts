@@ -62,10 +62,6 @@ export interface AddressSpace {
   read(addr: number, buf: Uint8Array, off: number, len: number): number;
   /** write copies buf[off, off+len) to guest memory; returns bytes copied (short on a fault). */
   write(addr: number, buf: Uint8Array, off: number, len: number): number;
-  /** preadInto reads a host file straight into guest memory (the host copies
-   *  once, from its page cache); returns bytes read or -errno (EFAULT for a bad
-   *  address). Optional: platforms without it leave big reads to the Sentry. */
-  preadInto?(file: HostFile, addr: number, len: number, offset: number): number;
   /** writeForce writes even into read-only pages (for the loader). */
   writeForce(addr: number, buf: Uint8Array): void;
   /** atomicOp32 applies a futex(2) FUTEX_WAKE_OP operation (op, oparg and

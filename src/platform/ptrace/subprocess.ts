@@ -123,10 +123,6 @@ export class PtraceAddressSpace implements AddressSpace {
     return fd;
   }
 
-  preadInto(file: HostFile, addr: number, len: number, offset: number): number {
-    return this.syscall(SYSNO.pread64, this.stubFd(file), addr, len, offset);
-  }
-
   munmap(addr: number, len: number): void {
     this.must('munmap', this.syscall(SYSNO.munmap, addr, len));
   }

@@ -5,7 +5,7 @@
 
 import * as linux from '../../abi/linux/file.js';
 import * as linuxerr from '../../abi/linux/errno.js';
-import type { AddressSpace, HostFile } from '../../platform/platform.js';
+import type { HostFile } from '../../platform/platform.js';
 import type { Task } from '../kernel/task.js';
 import type { WaitQueue } from './waiter.js';
 
@@ -63,10 +63,6 @@ export interface FileDescriptionImpl {
   readiness?(mask: number): number;
   /** waitQueue is notified when readiness may have changed. */
   readonly waitQueue?: WaitQueue;
-  /** readDirect reads len bytes at offset (-1: the position, moving it)
-   *  straight into guest memory at addr in as, with no copy through the
-   *  Sentry; returns the count. Optional: for big reads of host files. */
-  readDirect?(fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number;
   /** mappable returns a host file the MM can map into guest memory, if any. */
   mappable?(): HostFile | null;
   /** truncate implements ftruncate(2). */

@@ -3,8 +3,7 @@
 // description's lifetime; reads are synchronous preads on it.
 
 import * as linux from '../../../abi/linux/file.js';
-import * as linuxerr from '../../../abi/linux/errno.js';
-import type { AddressSpace, HostFile } from '../../../platform/platform.js';
+import type { HostFile } from '../../../platform/platform.js';
 import type { FileDescription, FileDescriptionImpl, Stat } from '../../vfs/file_description.js';
 import type { Inode } from '../../vfs/inode.js';
 import { seekPosition } from '../../vfs/impls.js';
@@ -34,15 +33,6 @@ export class HostFileImpl implements FileDescriptionImpl {
   read(fd: FileDescription, dst: Uint8Array, offset: number): number {
     const pos = offset < 0 ? fd.offset : offset;
     const n = this.node.fs.host.pread(this.hostFd(), dst, pos);
-    if (offset < 0) fd.offset = pos + n;
-    return n;
-  }
-
-  readDirect(fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number {
-    if (!as.preadInto) throw linuxerr.EINVAL;
-    const pos = offset < 0 ? fd.offset : offset;
-    const n = as.preadInto(this.hostFile, addr, len, pos);
-    if (n < 0) throw linuxerr.fromErrno(-n);
     if (offset < 0) fd.offset = pos + n;
     return n;
   }

@@ -34,8 +34,6 @@ const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT;
 
 /** Largest single step through the scratch buffer; bigger transfers loop. */
 const SCRATCH_MAX = 1 << 20;
-/** Reads at least this big use FileDescriptionImpl.readDirect when there is one. */
-const DIRECT_READ_MIN = 128 * 1024;
 let scratchBuf = new Uint8Array(64 * 1024);
 let scratchView = scratchBuf.subarray(0, 4096);
 
@@ -193,11 +191,6 @@ const one: IoVec[] = [{ base: 0, len: 0 }];
 /** readOnce reads up to total bytes into the guest buffers without waiting.
  *  Throws (EAGAIN included) only when nothing was read. */
 function readOnce(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number): number {
-  // A big read of a host file goes straight from the host's page cache into
-  // guest memory, one copy instead of two through the Sentry.
-  if (total >= DIRECT_READ_MIN && iovs.length === 1 && f.impl.readDirect && t.mm.as.preadInto) {
-    return f.impl.readDirect(f, t.mm.as, iovs[0].base, total, offset);
-  }
   let done = 0;
   while (done < total) {
     const want = Math.min(total - done, SCRATCH_MAX);
