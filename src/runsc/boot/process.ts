@@ -138,6 +138,8 @@ export class ExecFailure extends Error {
 export interface NewProcessOptions {
   /** init makes the process the kernel's init (PID 1 of the container). */
   init: boolean;
+  /** keepEnv passes env exactly (runsc do), without runc's HOME default. */
+  keepEnv?: boolean;
   rlimits: Rlimits;
   /** stdio: host fds for guest fds 0, 1, 2 (-1: left closed). */
   stdio: number[];
@@ -168,7 +170,7 @@ export function startProcess(k: Kernel, p: Process, o: NewProcessOptions): Task 
   });
   const env = [...(p.env ?? [])];
   // As runc: a process without HOME gets its user's home directory.
-  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(k, p.user.uid)}`);
+  if (!o.keepEnv && !env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(k, p.user.uid)}`);
   try {
     execvp(t, p.args ?? [], env);
   } catch (e) {

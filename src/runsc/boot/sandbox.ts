@@ -1,30 +1,20 @@
-// Sandbox boot, inside the runsc process for now: builds the platform, the
-// root file system view, the kernel and the first process, and runs it to
-// completion. (gVisor's runsc/boot Loader; issues to come move the Sentry and
-// the Gofer into processes of their own.)
+// Sandbox boot for `runsc do`, inside the runsc process: builds the platform,
+// the root file system view (Gofers), the kernel and the first process, and
+// runs it to completion. (gVisor's runsc/boot Loader; OCI containers boot in
+// container_boot.ts, in a process of their own.)
 
 import { openSync } from 'node:fs';
-import { isatty } from 'node:tty';
 import { PtracePlatform } from '../../platform/ptrace/ptrace.js';
 import { native } from '../../platform/ptrace/native.js';
-import { SIGCHLD } from '../../abi/linux/signal.js';
-import * as linux from '../../abi/linux/file.js';
-import { Credentials } from '../../sentry/kernel/creds.js';
-import { FDTable } from '../../sentry/kernel/fd_table.js';
+import { ENOENT } from '../../abi/linux/errno.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
 import { Log } from '../../sentry/kernel/log.js';
-import { Task } from '../../sentry/kernel/task.js';
-import { execve } from '../../sentry/kernel/task_exec.js';
-import { ThreadGroup, newSigactions } from '../../sentry/kernel/thread_group.js';
-import { hostRlimits } from './limits.js';
 import { installSignals } from '../../sentry/kernel/signals.js';
-import { MemoryManager } from '../../sentry/mm/mm.js';
-import { newHostFD } from '../../sentry/fsimpl/host/host_fd.js';
-import { FSContext } from '../../sentry/vfs/fs_context.js';
 import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
 import { startGofers } from '../../gofer/launcher.js';
-import { SyscallError } from '../../abi/linux/errno.js';
 import type { Config } from '../config/config.js';
+import { hostRlimits } from './limits.js';
+import { ExecFailure, startProcess } from './process.js';
 
 export interface SandboxSpec {
   argv: string[];
@@ -52,30 +42,18 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
   const vfs = newSandboxVFS({ hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
   const k = new Kernel({ platform, vfs, log, hostname: spec.hostname });
   installSignals(k);
-  const thread = platform.newAddressSpace();
-  const tg = new ThreadGroup(k.allocTid(), null, newSigactions(), rlimits, SIGCHLD);
-  k.init = tg;
-  k.threadGroups.set(tg.pid, tg);
-  const t = new Task(k, tg.pid, tg, thread, new MemoryManager(thread.as), new FDTable(), new FSContext(), new Credentials());
-  tg.leader = t;
-  tg.tasks.add(t);
-  k.tasks.set(t.tid, t);
-  vfs.initFSContext(t.fs, spec.cwd);
-  for (const fd of [0, 1, 2]) {
-    const tty = isatty(fd);
-    const flags = tty ? linux.O_RDWR : fd === 0 ? linux.O_RDONLY : linux.O_WRONLY;
-    const file = newHostFD(fd, flags, { isStdio: true });
-    t.fdTable.setAt(fd, file, false);
-    file.decRef();
-  }
+  // PID 1 is made as for a container's init, with all capabilities (the
+  // spec has none to restrict) and the caller's stdio as host-backed fds.
+  let t;
   try {
-    execve(t, spec.argv[0], spec.argv, spec.envp);
+    t = startProcess(k, { args: spec.argv, env: spec.envp, cwd: spec.cwd, user: { uid: 0, gid: 0 } },
+      { init: true, rlimits, stdio: [0, 1, 2], ownFds: false, keepEnv: true });
   } catch (e) {
     platform.shutdown();
     gofers.stop();
-    if (e instanceof SyscallError) {
-      process.stderr.write(`runsc: cannot execute ${spec.argv[0]}: ${e.message} (${e.name})\n`);
-      return (e.errno === 2 ? 127 : 126) << 8;
+    if (e instanceof ExecFailure) {
+      process.stderr.write(`runsc: cannot execute ${spec.argv[0]}: ${e.err.message} (${e.err.name})\n`);
+      return (e.err === ENOENT ? 127 : 126) << 8;
     }
     throw e;
   }
