@@ -91,9 +91,10 @@ export interface Gofers {
   stop(): void;
 }
 
-/** startGofers starts one Gofer per distinct host directory of the sandbox's
- *  root and volumes, and checks that each answers. */
-export function startGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg: string) => void): Gofers {
+/** spawnGofers starts one Gofer per distinct host directory of the sandbox's
+ *  root and volumes without waiting for them: the caller does other start-up
+ *  work while they load, then calls ready(). */
+export function spawnGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg: string) => void): Gofers & { ready(): void } {
   const root = realpathSync(hostRoot);
   const vols = volumes.map((v) => ({ ...v, hostPath: realpathSync(v.hostPath) }));
   // A directory is served read-write if any mount of it is.
@@ -107,22 +108,34 @@ export function startGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg:
     for (const [dir, ro] of dirs) {
       procs.push(GoferProcess.start({ root: dir, readonly: ro }, (why) => warn(`gofer for ${dir}: ${why}`)));
     }
-    for (const p of procs) {
-      try {
-        p.client.version();
-      } catch {
-        throw new Error(`the gofer for ${p.root} did not start`);
-      }
-    }
   } catch (e) {
     stop();
     throw e;
   }
+  /** ready checks that each Gofer answers (the first round trip waits for its start). */
+  const ready = (): void => {
+    for (const p of procs) {
+      try {
+        p.client.version();
+      } catch {
+        stop();
+        throw new Error(`the gofer for ${p.root} did not start`);
+      }
+    }
+  };
   return {
     host: new GoferHostFS(procs.map((p) => ({ hostPath: p.root, client: p.client }))),
     hostRoot: root,
     volumes: vols,
     procs,
     stop,
+    ready,
   };
+}
+
+/** startGofers starts the Gofers and checks that each answers. */
+export function startGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg: string) => void): Gofers {
+  const g = spawnGofers(hostRoot, volumes, warn);
+  g.ready();
+  return g;
 }

@@ -11,7 +11,7 @@ import { Kernel } from '../../sentry/kernel/kernel.js';
 import { Log } from '../../sentry/kernel/log.js';
 import { installSignals } from '../../sentry/kernel/signals.js';
 import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
-import { startGofers } from '../../gofer/launcher.js';
+import { spawnGofers } from '../../gofer/launcher.js';
 import type { Config } from '../config/config.js';
 import { hostRlimits } from './limits.js';
 import { ExecFailure, startProcess } from './process.js';
@@ -36,9 +36,17 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
   const log = new Log(openLog(conf), conf.debug, conf.strace);
   const rlimits = hostRlimits(); // before the Sentry raises its own
   native.setNofile(1 << 20);
-  const platform = new PtracePlatform();
-  // The Sentry opens no host path: one Gofer process per mounted host tree does.
-  const gofers = startGofers(spec.hostRoot, spec.volumes, (m) => log.warning(m));
+  // The Sentry opens no host path: one Gofer process per mounted host tree
+  // does. They start (a Node each) while the platform starts its master stub.
+  const gofers = spawnGofers(spec.hostRoot, spec.volumes, (m) => log.warning(m));
+  let platform: PtracePlatform;
+  try {
+    platform = new PtracePlatform();
+    gofers.ready();
+  } catch (e) {
+    gofers.stop();
+    throw e;
+  }
   const vfs = newSandboxVFS({ hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
   const k = new Kernel({ platform, vfs, log, hostname: spec.hostname });
   installSignals(k);
