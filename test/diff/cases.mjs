@@ -79,7 +79,7 @@ const busybox = [
   { name: 'busybox/tr', argv: bb('tr', 'a-z', 'A-Z'), input: 'Hello, World\n' },
   { name: 'busybox/cut', argv: bb('cut', '-d:', '-f1,7', '/etc/passwd') },
   { name: 'busybox/sed', argv: bb('sed', '-e', 's/root/ROOT/', '-e', '3q', '/etc/passwd') },
-  { name: 'busybox/awk', argv: bb('awk', '-F:', '{ n += length($1) } END { print NR, n, NR > 0 }', '/etc/passwd') },
+  { name: 'busybox/awk', argv: bb('awk', '-F:', '{ n += length($1) } END { print NR, n, (NR > 0) }', '/etc/passwd') },
   { name: 'busybox/awk-math', argv: bb('awk', 'BEGIN { for (i = 1; i <= 10; i++) s += i * i; printf "%d %.3f\\n", s, sqrt(2) }') },
   { name: 'busybox/grep', argv: bb('grep', '-c', 'root', '/etc/passwd') },
   { name: 'busybox/grep-E-n', argv: bb('grep', '-n', '-E', '^(ID|NAME)=', '/etc/os-release') },
