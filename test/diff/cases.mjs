@@ -263,8 +263,36 @@ const cli = [
       return side === 'sandbox' && names.join() !== 'hello.txt' ? `host volume now holds ${names.join(', ')}` : null;
     } },
 ];
+// Pseudo-terminals, inotify and xattrs (issue 4).
+const vfsCases = [
+  { name: 'pty/script-tty', argv: ['/usr/bin/script', '-qc', 'tty', '/dev/null'], requires: ['/usr/bin/script'],
+    stdoutMatch: /^\/dev\/pts\/\d+\r\n$/, sandboxStdout: (native) => native.replace(/\d+\r\n$/, '0\r\n') },
+  { name: 'pty/script-stty', argv: ['/usr/bin/script', '-qc', 'stty -a | head -4', '/dev/null'],
+    requires: ['/usr/bin/script'] },
+  { name: 'pty/python-spawn', argv: py(`
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv('/bin/sh', ['sh', '-c', 'read x; stty size; echo "got $x"; tty | sed "s/[0-9]*$/N/"'])
+import fcntl, termios, struct
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
+os.write(fd, b'hello\r')
+out = b''
+while True:
+    try:
+        d = os.read(fd, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+print(repr(out), os.waitpid(pid, 0)[1])
+`) },
+];
+
 export const cases = [
   ...acceptance, ...escape, ...busybox, ...coreutils, ...bashCases, ...python, ...exits, ...stdio, ...cli,
+  ...vfsCases,
 ];
 
 /**

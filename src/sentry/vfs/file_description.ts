@@ -6,7 +6,9 @@
 import * as linux from '../../abi/linux/file.js';
 import * as linuxerr from '../../abi/linux/errno.js';
 import type { HostFile } from '../../platform/platform.js';
+import * as inotify from '../fsimpl/inotify/inotify.js';
 import type { Task } from '../kernel/task.js';
+import type { Inode } from './inode.js';
 import type { WaitQueue } from './waiter.js';
 
 /** Timespec as seconds and nanoseconds. */
@@ -69,6 +71,9 @@ export interface FileDescriptionImpl {
   truncate?(fd: FileDescription, size: number): void;
   /** sync implements fsync(2). */
   sync?(fd: FileDescription): void;
+  /** jobControl, for terminals, runs before a read or write by t: it may stop
+   *  a background process (throwing ERESTARTSYS after sending SIGTTIN/SIGTTOU) or throw EIO. */
+  jobControl?(t: Task, write: boolean): void;
   /** release is called once, when the last reference goes. */
   release?(): void;
 }
@@ -85,6 +90,8 @@ export class FileDescription {
   path: string;
   /** dentry is the VFS's handle on the file's node, if it has one (opaque outside vfs). */
   dentry: unknown = null;
+  /** For inotify: the directory and name a non-directory was opened by (directories know their own). */
+  notifyParent: { dir: Inode; name: string } | null = null;
   /** id identifies the description, for /proc fdinfo and debugging. */
   readonly id = nextId++;
   private refs = 1;
@@ -106,6 +113,9 @@ export class FileDescription {
     if (--this.refs === 0) {
       this.impl.release?.();
       this.onRelease?.();
+      if (inotify.active() && this.dentry && !(this.flags & linux.O_PATH)) {
+        inotify.notifyFile(this, this.writable ? inotify.IN_CLOSE_WRITE : inotify.IN_CLOSE_NOWRITE);
+      }
     }
   }
 
@@ -127,13 +137,17 @@ export class FileDescription {
   read(dst: Uint8Array, offset: number): number {
     if (!this.readable) throw linuxerr.EBADF;
     if (!this.impl.read) throw linuxerr.EINVAL;
-    return this.impl.read(this, dst, offset);
+    const n = this.impl.read(this, dst, offset);
+    if (n > 0 && inotify.active()) inotify.notifyFile(this, inotify.IN_ACCESS);
+    return n;
   }
 
   write(src: Uint8Array, offset: number): number {
     if (!this.writable) throw linuxerr.EBADF;
     if (!this.impl.write) throw linuxerr.EINVAL;
-    return this.impl.write(this, src, offset);
+    const n = this.impl.write(this, src, offset);
+    if (n > 0 && inotify.active()) inotify.notifyFile(this, inotify.IN_MODIFY);
+    return n;
   }
 
   seek(offset: number, whence: number): number {

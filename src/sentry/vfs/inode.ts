@@ -179,6 +179,30 @@ export abstract class Inode {
     throw linuxerr.ENXIO;
   }
 
+  /** getxattr returns extended attribute name (full name, "user.x"); ENODATA if absent.
+   *  The VFS checked the namespace and permissions (vfs/xattr.ts). */
+  getxattr(c: Caller, name: string): Uint8Array {
+    void c; void name;
+    throw linuxerr.ENODATA;
+  }
+
+  /** setxattr sets an attribute; flags are XATTR_CREATE/XATTR_REPLACE. EOPNOTSUPP where none are stored. */
+  setxattr(c: Caller, name: string, value: Uint8Array, flags: number): void {
+    void c; void name; void value; void flags;
+    throw linuxerr.EOPNOTSUPP;
+  }
+
+  /** listxattr returns the attribute names. */
+  listxattr(c: Caller): string[] {
+    void c;
+    return [];
+  }
+
+  removexattr(c: Caller, name: string): void {
+    void c; void name;
+    throw linuxerr.EOPNOTSUPP;
+  }
+
   /** setattr changes attributes, without permission checks (the VFS did them). */
   setattr(c: Caller, attr: SetAttr): void {
     void c; void attr;

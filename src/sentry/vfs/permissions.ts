@@ -15,6 +15,7 @@ export const CAP_FOWNER = 3;
 export const CAP_FSETID = 4;
 export const CAP_MKNOD = 27;
 export const CAP_SYS_CHROOT = 18;
+export const CAP_SYS_ADMIN = 21;
 
 /** PermCreds is the part of Credentials permission checks use. */
 export interface PermCreds {

@@ -17,6 +17,7 @@ import * as linux from '../../abi/linux/file.js';
 import { Credentials } from '../kernel/creds.js';
 import { FDTable } from '../kernel/fd_table.js';
 import { newDevfs } from '../fsimpl/devfs/devfs.js';
+import { DevptsFS, registerDevpts } from '../fsimpl/devpts/devpts.js';
 import type { HostFS } from '../fsimpl/hostfs/host_fs.js';
 import { NodeHostFS } from '../fsimpl/hostfs/host_fs.js';
 import { HostFilesystem } from '../fsimpl/hostfs/hostfs.js';
@@ -24,7 +25,9 @@ import { OverlayFS } from '../fsimpl/overlay/overlay.js';
 import { newProcFS } from '../fsimpl/procfs/procfs.js';
 import { newSysfs } from '../fsimpl/sys/sysfs.js';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs.js';
+import * as inotify from '../fsimpl/inotify/inotify.js';
 import { AnonFileInode } from './anon.js';
+import { warnOnce } from './special.js';
 import { kernelCaller } from './caller.js';
 import type { FileDescriptionImpl, Stat, Timespec } from './file_description.js';
 import { FileDescription } from './file_description.js';
@@ -171,6 +174,7 @@ export class VFS {
         this.mayCreate(c, dir);
         loc = { mnt: dir.mnt, node: dir.node.create(c, name, mode & 0o7777 & ~c.fs.umask) };
         created = true;
+        inotify.notify(dir.node, name, loc.node, inotify.IN_CREATE);
         break;
       }
       if (creat && (flags & linux.O_EXCL)) throw linuxerr.EEXIST;
@@ -205,20 +209,33 @@ export class VFS {
       if ((may & MAY_WRITE) && loc.mnt.readonly && (type === linux.S_IFREG || type === linux.S_IFDIR)) {
         throw linuxerr.EROFS;
       }
-      if (type === linux.S_IFREG && (flags & linux.O_TRUNC)) node.setattr(c, { size: 0, mtime: now() });
+      if (type === linux.S_IFREG && (flags & linux.O_TRUNC)) {
+        node.setattr(c, { size: 0, mtime: now() });
+        inotify.notify(dir?.node ?? null, name, node, inotify.IN_MODIFY);
+      }
     }
-    if (type === linux.S_IFDIR) return this.newFile(new DirectoryImpl(loc, c, root), flags, fpath, loc);
+    const parent = dir && !isDir(node) ? { dir: dir.node, name } : null;
+    if (type === linux.S_IFDIR) {
+      return this.notifyOpen(this.newFile(new DirectoryImpl(loc, c, root), flags, fpath, loc), parent);
+    }
     const opened = node.open(c, flags, node, wait);
     // A magic link's target is handed over as it is; a FIFO's pipe gets its place in the tree.
     if (node instanceof AnonFileInode) return opened as FileDescription;
     const place = (f: FileDescription): FileDescription => {
       f.path = fpath;
       f.dentry = loc;
-      return f;
+      return this.notifyOpen(f, parent);
     };
     if (opened instanceof FileDescription) return place(opened);
     if (opened instanceof Promise) return opened.then(place);
-    return this.newFile(opened, flags, fpath, loc);
+    return this.notifyOpen(this.newFile(opened, flags, fpath, loc), parent);
+  }
+
+  /** notifyOpen records where f was opened (for inotify) and reports IN_OPEN. */
+  private notifyOpen(f: FileDescription, parent: { dir: Inode; name: string } | null): FileDescription {
+    f.notifyParent = parent;
+    if (inotify.active()) inotify.notifyFile(f, inotify.IN_OPEN);
+    return f;
   }
 
   private newFile(impl: FileDescriptionImpl, flags: number, path: string, loc: Loc): FileDescription {
@@ -282,7 +299,8 @@ export class VFS {
 
   mkdirAt(c: Caller, dirfd: number, path: string, mode: number): void {
     const [, dir, name] = this.newEntry(c, dirfd, path, true);
-    dir.node.mkdir(c, name, mode & 0o1777 & ~c.fs.umask);
+    const n = dir.node.mkdir(c, name, mode & 0o1777 & ~c.fs.umask);
+    inotify.notify(dir.node, name, n, inotify.IN_CREATE);
   }
 
   mknodAt(c: Caller, dirfd: number, path: string, mode: number, dev: number): void {
@@ -298,14 +316,16 @@ export class VFS {
     }
     const [, dir, name] = this.newEntry(c, dirfd, path, false);
     const perm = mode & 0o7777 & ~c.fs.umask;
-    if (type === linux.S_IFREG) dir.node.create(c, name, perm);
-    else dir.node.mknod(c, name, type | perm, type === linux.S_IFCHR || type === linux.S_IFBLK ? dev : 0);
+    const n = type === linux.S_IFREG ? dir.node.create(c, name, perm)
+      : dir.node.mknod(c, name, type | perm, type === linux.S_IFCHR || type === linux.S_IFBLK ? dev : 0);
+    inotify.notify(dir.node, name, n, inotify.IN_CREATE);
   }
 
   symlinkAt(c: Caller, target: string, dirfd: number, path: string): void {
     if (target === '') throw linuxerr.ENOENT;
     const [, dir, name] = this.newEntry(c, dirfd, path, false);
-    dir.node.symlink(c, name, target);
+    const n = dir.node.symlink(c, name, target);
+    inotify.notify(dir.node, name, n, inotify.IN_CREATE);
   }
 
   linkAt(c: Caller, oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): void {
@@ -319,6 +339,8 @@ export class VFS {
     if (!old.node.linked && !this.linkable.has(old.node)) throw linuxerr.ENOENT;
     dir.node.link(c, name, old.node);
     this.linkable.delete(old.node);
+    inotify.notify(null, '', old.node, inotify.IN_ATTRIB);
+    inotify.notify(dir.node, name, old.node, inotify.IN_CREATE);
   }
 
   unlinkAt(c: Caller, dirfd: number, path: string, flags: number): void {
@@ -335,6 +357,11 @@ export class VFS {
     this.mayDelete(c, dir, ch.node, false);
     if (isMountPoint(dir.mnt, ch.node)) throw linuxerr.EBUSY;
     dir.node.unlink(c, name);
+    if (inotify.active()) {
+      inotify.notify(null, '', ch.node, inotify.IN_ATTRIB);
+      if (!ch.node.linked) inotify.notifyGone(ch.node);
+      inotify.notify(dir.node, name, ch.node, inotify.IN_DELETE);
+    }
   }
 
   rmdirAt(c: Caller, dirfd: number, path: string): void {
@@ -351,6 +378,10 @@ export class VFS {
     if (isMountPoint(dir.mnt, ch.node)) throw linuxerr.EBUSY;
     if (!ch.node.isEmpty(c)) throw linuxerr.ENOTEMPTY;
     dir.node.rmdir(c, name);
+    if (inotify.active()) {
+      inotify.notifyGone(ch.node);
+      inotify.notify(dir.node, name, ch.node, inotify.IN_DELETE);
+    }
   }
 
   renameAt(c: Caller, oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): void {
@@ -358,7 +389,10 @@ export class VFS {
     const exchange = (flags & linux.RENAME_EXCHANGE) !== 0;
     if (exchange && (flags & (linux.RENAME_NOREPLACE | linux.RENAME_WHITEOUT))) throw linuxerr.EINVAL;
     // Whiteouts are an overlay upper layer's business; no guest file system here offers them.
-    if (flags & linux.RENAME_WHITEOUT) throw linuxerr.EINVAL;
+    if (flags & linux.RENAME_WHITEOUT) {
+      warnOnce(c, 'vfs:rename-whiteout', 'renameat2 RENAME_WHITEOUT is not supported (EINVAL)');
+      throw linuxerr.EINVAL;
+    }
     const ow = newWalker(c, oldDirfd, oldPath, false);
     const oldName = ow.resolveParent();
     if (isSpecialName(oldName)) throw linuxerr.EBUSY;
@@ -393,6 +427,37 @@ export class VFS {
       if (exchange && dst && isDir(dst)) checkAccess(c.creds, dst, MAY_WRITE);
     }
     oldDir.node.rename(c, oldName, newDir.node, newName, flags & (linux.RENAME_EXCHANGE | linux.RENAME_NOREPLACE));
+    if (inotify.active()) this.notifyRename(oldDir.node, oldName, newDir.node, newName, src, dst, exchange);
+  }
+
+  /** notifyRename reports a rename as fsnotify_move does, for both sides of an exchange. */
+  private notifyRename(oldDir: Inode, oldName: string, newDir: Inode, newName: string, src: Inode, dst: Inode | null,
+    exchange: boolean): void {
+    const move = (fromDir: Inode, from: string, toDir: Inode, to: string, n: Inode): void => {
+      const cookie = inotify.newCookie();
+      inotify.notify(fromDir, from, n, inotify.IN_MOVED_FROM, cookie);
+      inotify.notify(toDir, to, n, inotify.IN_MOVED_TO, cookie);
+      inotify.notify(null, '', n, inotify.IN_MOVE_SELF);
+    };
+    move(oldDir, oldName, newDir, newName, src);
+    if (exchange && dst) move(newDir, newName, oldDir, oldName, dst);
+    else if (dst && !dst.linked) {
+      if (!isDir(dst)) inotify.notify(null, '', dst, inotify.IN_ATTRIB);
+      inotify.notifyGone(dst);
+    }
+  }
+
+  /** notifyAttr reports a setattr as fsnotify_change does. */
+  private notifyAttr(loc: Loc, attr: { mode?: number; uid?: number; gid?: number; size?: number;
+    atime?: unknown; mtime?: unknown }): void {
+    if (!inotify.active()) return;
+    let mask = 0;
+    if (attr.uid !== undefined || attr.gid !== undefined || attr.mode !== undefined) mask |= inotify.IN_ATTRIB;
+    if (attr.size !== undefined) mask |= inotify.IN_MODIFY;
+    if (attr.atime !== undefined && attr.mtime !== undefined) mask |= inotify.IN_ATTRIB;
+    else if (attr.atime !== undefined) mask |= inotify.IN_ACCESS;
+    else if (attr.mtime !== undefined) mask |= inotify.IN_MODIFY;
+    if (mask) inotify.notifyChange(loc.node, mask);
   }
 
   readlinkAt(c: Caller, dirfd: number, path: string): string {
@@ -430,7 +495,8 @@ export class VFS {
       cr.fsuid = cr.uid;
       cr.fsgid = cr.gid;
       cr.capEffective = cr.uid === 0 ? cr.capPermitted : 0n;
-      caller = { fs: c.fs, fdTable: c.fdTable, creds: cr };
+      // Same caller otherwise (procfs magic links need the task behind it).
+      caller = Object.create(c, { creds: { value: cr } }) as Caller;
     }
     const loc = lookupAt(caller, dirfd, path, (flags & linux.AT_SYMLINK_NOFOLLOW) === 0,
       (flags & linux.AT_EMPTY_PATH) !== 0);
@@ -450,6 +516,7 @@ export class VFS {
     mode &= 0o7777;
     if ((mode & linux.S_ISGID) && !inGroup(c.creds, n.gid) && !hasCap(c.creds, CAP_FSETID)) mode &= ~linux.S_ISGID;
     n.setattr(c, { mode });
+    this.notifyAttr(loc, { mode });
   }
 
   chmodAt(c: Caller, dirfd: number, path: string, mode: number, flags: number): void {
@@ -481,6 +548,7 @@ export class VFS {
       if (m !== mode) attr.mode = m & 0o7777;
     }
     n.setattr(c, attr);
+    this.notifyAttr(loc, attr);
   }
 
   chownAt(c: Caller, dirfd: number, path: string, uid: number, gid: number, flags: number): void {
@@ -501,10 +569,12 @@ export class VFS {
       throw linuxerr.EPERM;
     }
     const t = now();
-    n.setattr(c, {
+    const attr = {
       atime: atime === 'omit' ? undefined : atime === 'now' ? t : atime,
       mtime: mtime === 'omit' ? undefined : mtime === 'now' ? t : mtime,
-    });
+    };
+    n.setattr(c, attr);
+    this.notifyAttr(loc, attr);
   }
 
   utimesAt(c: Caller, dirfd: number, path: string, atime: TimeArg, mtime: TimeArg, flags: number): void {
@@ -523,6 +593,7 @@ export class VFS {
     if (loc.mnt.readonly) throw linuxerr.EROFS;
     checkAccess(c.creds, n, MAY_WRITE);
     n.setattr(c, { size });
+    this.notifyAttr(loc, { size });
   }
 
   /** truncateFD implements ftruncate(2). */
@@ -538,6 +609,7 @@ export class VFS {
     if (!isRegular(loc.node)) throw linuxerr.EINVAL;
     // Unlike truncate(2), ftruncate(2) always updates the times.
     loc.node.setattr(c, { size, mtime: now() });
+    if (inotify.active()) inotify.notifyFile(fd, inotify.IN_MODIFY);
   }
 
   /** fallocate implements fallocate(2) for mode 0 and FALLOC_FL_KEEP_SIZE. */
@@ -682,6 +754,9 @@ export function newSandboxVFS(opts: { hostRoot: string; volumes?: VolumeSpec[]; 
     if (e !== linuxerr.EEXIST) throw e;
   }
   vfs.mountAt('/dev', newDevfs(), false);
+  const pts = new DevptsFS();
+  vfs.mountAt('/dev/pts', pts, false);
+  registerDevpts(vfs, pts);
   vfs.mountAt('/proc', newProcFS(), false);
   vfs.mountAt('/sys', newSysfs(), true);
   for (const v of opts.volumes ?? []) {

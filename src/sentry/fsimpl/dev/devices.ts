@@ -8,6 +8,8 @@ import * as linuxerr from '../../../abi/linux/errno.js';
 import { PAGE_SIZE } from '../../../abi/linux/mm.js';
 import type { Task } from '../../kernel/task.js';
 import type { FileDescription, FileDescriptionImpl, Stat, Timespec } from '../../vfs/file_description.js';
+import { PTMX_MAJOR, PTMX_MINOR, PTS_MAJOR, devptsOf } from '../devpts/devpts.js';
+import { cttyOf } from '../devpts/terminal.js';
 import { openStdioTty } from '../host/host_fd.js';
 
 /** makedev packs a device number as Linux's new_encode_dev does. */
@@ -112,6 +114,16 @@ export function openDevice(t: Task, major: number, minor: number, flags: number,
       case 9:
         return new MemDevice(Kind.Random, major, minor, node);
     }
+  } else if (major === 5 && minor === 0 && cttyOf(t)) {
+    // /dev/tty of a session whose controlling terminal is a pseudo-terminal.
+    return cttyOf(t)!.openReplica(t, flags | linux.O_NOCTTY);
+  } else if (major === PTMX_MAJOR && minor === PTMX_MINOR) {
+    const pts = devptsOf(t);
+    if (pts) return pts.openMaster(t, flags, () => deviceStat(major, minor, node));
+  } else if (major >= PTS_MAJOR && major < PTS_MAJOR + 8) {
+    const term = devptsOf(t)?.terminal(((major - PTS_MAJOR) << 20) | minor);
+    if (!term) throw linuxerr.ENXIO;
+    return term.openReplica(t, flags);
   } else if (major === 5 && minor === 0) {
     // /dev/tty: the controlling terminal, which is the sandbox's stdio terminal if it has one.
     // fstat shows the /dev/tty node when devfs names it, else the host terminal.

@@ -9,6 +9,7 @@ import { Tmpfs } from '../tmpfs/tmpfs.js';
 /** The character devices: name, major, minor. */
 const DEVICES: [string, number, number][] = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+  ['ptmx', 5, 2],
 ];
 
 const LINKS: [string, string][] = [

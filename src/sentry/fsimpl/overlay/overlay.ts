@@ -46,7 +46,8 @@ export class OverlayFS implements FileSystem {
   }
 
   get options(): string {
-    return `lowerdir=${this.lower.hostRoot},upperdir=tmpfs`;
+    // No host path here: /proc/mounts must not tell the guest where its root lives.
+    return 'upperdir=tmpfs';
   }
 
   statfs(): Statfs {
@@ -211,6 +212,29 @@ export class OverlayNode extends Inode {
     } finally {
       h.close(fd);
     }
+  }
+
+  // Extended attributes live in the upper layer; the lower (host) layer shows
+  // none (reading them would cost a Gofer round trip per call).
+
+  override getxattr(c: Caller, name: string): Uint8Array {
+    if (!this.upper) throw linuxerr.ENODATA;
+    return this.upper.getxattr(c, name);
+  }
+
+  override setxattr(c: Caller, name: string, value: Uint8Array, flags: number): void {
+    if (!this.upper && (flags & 2 /* XATTR_REPLACE */)) throw linuxerr.ENODATA;
+    this.copyUp(c);
+    this.upper!.setxattr(c, name, value, flags);
+  }
+
+  override listxattr(c: Caller): string[] {
+    return this.upper ? this.upper.listxattr(c) : [];
+  }
+
+  override removexattr(c: Caller, name: string): void {
+    if (!this.upper) throw linuxerr.ENODATA;
+    this.upper.removexattr(c, name);
   }
 
   /** attach records a new upper entry as a child. */

@@ -7,7 +7,7 @@
 // and the fsgid unless the parent directory is setgid (then its group, and
 // subdirectories inherit the setgid bit); size and inode limits give ENOSPC.
 
-import { totalmem } from 'node:os';
+import { hostMemory } from '../../../platform/hostproc.js';
 import * as linuxerr from '../../../abi/linux/errno.js';
 import * as linux from '../../../abi/linux/file.js';
 import type { Pipe } from '../../kernel/pipe/pipe.js';
@@ -59,7 +59,7 @@ export class Tmpfs implements FileSystem {
     this.source = opts.source ?? 'none';
     this.magic = opts.magic ?? TMPFS_MAGIC;
     this.options_ = opts.options;
-    const half = Math.floor(totalmem() / 2);
+    const half = Math.floor(hostMemory().total / 2);
     this.maxPages = Math.floor((opts.maxBytes ?? half) / PAGE);
     this.maxInodes = opts.maxInodes ?? Math.floor(half / PAGE);
     this.root = new TmpfsDir(this, linux.S_IFDIR | (opts.mode ?? 0o1777), opts.uid ?? 0, opts.gid ?? 0);
@@ -97,6 +97,9 @@ export class Tmpfs implements FileSystem {
     return f;
   }
 }
+
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
 
 export abstract class TmpfsNode extends Inode {
   readonly fs: Tmpfs;
@@ -170,6 +173,36 @@ export abstract class TmpfsNode extends Inode {
   protected truncate(size: number): void {
     void size;
     throw linuxerr.EINVAL;
+  }
+
+  /** Extended attributes, by full name (made on first set). */
+  private xattrs: Map<string, Uint8Array> | null = null;
+
+  override getxattr(c: Caller, name: string): Uint8Array {
+    void c;
+    const v = this.xattrs?.get(name);
+    if (!v) throw linuxerr.ENODATA;
+    return v;
+  }
+
+  override setxattr(c: Caller, name: string, value: Uint8Array, flags: number): void {
+    void c;
+    const has = this.xattrs?.has(name) ?? false;
+    if ((flags & XATTR_CREATE) && has) throw linuxerr.EEXIST;
+    if ((flags & XATTR_REPLACE) && !has) throw linuxerr.ENODATA;
+    (this.xattrs ??= new Map()).set(name, value.slice());
+    this.ctime = now();
+  }
+
+  override listxattr(c: Caller): string[] {
+    void c;
+    return this.xattrs ? [...this.xattrs.keys()] : [];
+  }
+
+  override removexattr(c: Caller, name: string): void {
+    void c;
+    if (!this.xattrs?.delete(name)) throw linuxerr.ENODATA;
+    this.ctime = now();
   }
 
   /** dropLink removes one name of the inode. */

@@ -218,6 +218,7 @@ function readOnce(t: Task, f: FileDescription, iovs: IoVec[], total: number, off
 
 /** doRead reads into the guest buffers, waiting for data unless nonblock. Synchronous when data is there. */
 export function doRead(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number, nonblock: boolean): number | Promise<number> {
+  f.impl.jobControl?.(t, false);
   try {
     return readOnce(t, f, iovs, total, offset);
   } catch (e) {
@@ -289,6 +290,7 @@ function fsizeLimit(t: Task, f: FileDescription, total: number, offset: number, 
  *  wait queue) continues until everything is written; others may be short. */
 export function doWrite(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number, nonblock: boolean): number | Promise<number> {
   if (total === 0) return 0;
+  f.impl.jobControl?.(t, true);
   const fsize = t.tg.rlimits[RLIMIT_FSIZE][0];
   if (fsize !== Infinity) total = fsizeLimit(t, f, total, offset, fsize);
   let n: number;

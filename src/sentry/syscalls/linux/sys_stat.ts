@@ -1,6 +1,5 @@
 // File attributes: stat and statx, statfs, access, readlink, chmod, chown,
-// utimes, and extended attributes (none are stored: reads find nothing,
-// writes are refused as on a file system without xattr support).
+// utimes. Extended attributes are in sys_xattr.ts.
 
 import * as linuxerr from '../../../abi/linux/errno.js';
 import * as linux from '../../../abi/linux/file.js';
@@ -15,10 +14,6 @@ import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
 import { partial, supported } from '../syscalls.js';
 
 const STATX__RESERVED = 0x80000000;
-const XATTR_NAME_MAX = 255;
-const XATTR_SIZE_MAX = 65536;
-const XATTR_CREATE = 1;
-const XATTR_REPLACE = 2;
 
 const scratch = new Uint8Array(linux.SIZEOF_STATX);
 const dv = new DataView(scratch.buffer);
@@ -358,117 +353,6 @@ export function utimensat(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-// Extended attributes. None are stored: the file must exist, names are
-// validated, reads find no attribute, writes are refused.
-
-type XattrKind = 'path' | 'lpath' | 'fd';
-
-function xattrTarget(t: Task, a: SyscallArgs, kind: XattrKind): void {
-  if (kind === 'fd') {
-    const f = t.fdTable.get(a.int(0));
-    if (f.flags & linux.O_PATH) throw linuxerr.EBADF;
-    return;
-  }
-  t.kernel.vfs.lookup(t, linux.AT_FDCWD, t.mm.copyInString(a.ptr(0)), kind === 'path');
-}
-
-function xattrName(t: Task, addr: number): string {
-  let name: string;
-  try {
-    name = t.mm.copyInString(addr, XATTR_NAME_MAX);
-  } catch (e) {
-    throw e === linuxerr.ENAMETOOLONG ? linuxerr.ERANGE : e;
-  }
-  if (name === '') throw linuxerr.ERANGE;
-  return name;
-}
-
-function doGetxattr(t: Task, a: SyscallArgs, kind: XattrKind): number {
-  const nameAddr = a.ptr(1);
-  xattrTarget(t, a, kind);
-  xattrName(t, nameAddr);
-  throw linuxerr.ENODATA;
-}
-
-function doSetxattr(t: Task, a: SyscallArgs, kind: XattrKind): number {
-  const nameAddr = a.ptr(1);
-  const size = a.sizeT(3);
-  const flags = a.int(4);
-  if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw linuxerr.EINVAL;
-  xattrTarget(t, a, kind);
-  xattrName(t, nameAddr);
-  if (size > XATTR_SIZE_MAX) throw linuxerr.E2BIG;
-  t.kernel.log.warnOnce('vfs:setxattr', 'setxattr: extended attributes are not supported (EOPNOTSUPP)');
-  throw linuxerr.EOPNOTSUPP;
-}
-
-function doListxattr(t: Task, a: SyscallArgs, kind: XattrKind): number {
-  xattrTarget(t, a, kind);
-  return 0;
-}
-
-/** getxattr implements Linux syscall getxattr(2): no attribute is ever found. */
-export function getxattr(t: Task, a: SyscallArgs): number {
-  return doGetxattr(t, a, 'path');
-}
-
-/** lgetxattr implements Linux syscall lgetxattr(2). */
-export function lgetxattr(t: Task, a: SyscallArgs): number {
-  return doGetxattr(t, a, 'lpath');
-}
-
-/** fgetxattr implements Linux syscall fgetxattr(2). */
-export function fgetxattr(t: Task, a: SyscallArgs): number {
-  return doGetxattr(t, a, 'fd');
-}
-
-/** setxattr implements Linux syscall setxattr(2): refused with EOPNOTSUPP. */
-export function setxattr(t: Task, a: SyscallArgs): number {
-  return doSetxattr(t, a, 'path');
-}
-
-/** lsetxattr implements Linux syscall lsetxattr(2). */
-export function lsetxattr(t: Task, a: SyscallArgs): number {
-  return doSetxattr(t, a, 'lpath');
-}
-
-/** fsetxattr implements Linux syscall fsetxattr(2). */
-export function fsetxattr(t: Task, a: SyscallArgs): number {
-  return doSetxattr(t, a, 'fd');
-}
-
-/** listxattr implements Linux syscall listxattr(2): always an empty list. */
-export function listxattr(t: Task, a: SyscallArgs): number {
-  return doListxattr(t, a, 'path');
-}
-
-/** llistxattr implements Linux syscall llistxattr(2). */
-export function llistxattr(t: Task, a: SyscallArgs): number {
-  return doListxattr(t, a, 'lpath');
-}
-
-/** flistxattr implements Linux syscall flistxattr(2). */
-export function flistxattr(t: Task, a: SyscallArgs): number {
-  return doListxattr(t, a, 'fd');
-}
-
-/** removexattr implements Linux syscall removexattr(2): no attribute is ever found. */
-export function removexattr(t: Task, a: SyscallArgs): number {
-  return doGetxattr(t, a, 'path');
-}
-
-/** lremovexattr implements Linux syscall lremovexattr(2). */
-export function lremovexattr(t: Task, a: SyscallArgs): number {
-  return doGetxattr(t, a, 'lpath');
-}
-
-/** fremovexattr implements Linux syscall fremovexattr(2). */
-export function fremovexattr(t: Task, a: SyscallArgs): number {
-  return doGetxattr(t, a, 'fd');
-}
-
-const XATTR_NOTE = 'no extended attributes are stored: get/remove give ENODATA, list is empty, set gives EOPNOTSUPP';
-
 export const syscalls: SyscallEntries = {
   [SYSNO.stat]: supported('stat', stat),
   [SYSNO.fstat]: supported('fstat', fstat),
@@ -493,16 +377,4 @@ export const syscalls: SyscallEntries = {
   [SYSNO.utimes]: supported('utimes', utimes),
   [SYSNO.futimesat]: supported('futimesat', futimesat),
   [SYSNO.utimensat]: partial('utimensat', utimensat, 'futimens: EPERM on files outside the tree (pipes, sockets)'),
-  [SYSNO.getxattr]: partial('getxattr', getxattr, XATTR_NOTE),
-  [SYSNO.lgetxattr]: partial('lgetxattr', lgetxattr, XATTR_NOTE),
-  [SYSNO.fgetxattr]: partial('fgetxattr', fgetxattr, XATTR_NOTE),
-  [SYSNO.setxattr]: partial('setxattr', setxattr, XATTR_NOTE),
-  [SYSNO.lsetxattr]: partial('lsetxattr', lsetxattr, XATTR_NOTE),
-  [SYSNO.fsetxattr]: partial('fsetxattr', fsetxattr, XATTR_NOTE),
-  [SYSNO.listxattr]: partial('listxattr', listxattr, XATTR_NOTE),
-  [SYSNO.llistxattr]: partial('llistxattr', llistxattr, XATTR_NOTE),
-  [SYSNO.flistxattr]: partial('flistxattr', flistxattr, XATTR_NOTE),
-  [SYSNO.removexattr]: partial('removexattr', removexattr, XATTR_NOTE),
-  [SYSNO.lremovexattr]: partial('lremovexattr', lremovexattr, XATTR_NOTE),
-  [SYSNO.fremovexattr]: partial('fremovexattr', fremovexattr, XATTR_NOTE),
 };
