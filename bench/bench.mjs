@@ -189,6 +189,11 @@ try {
       console.log(`  ${env.title.padEnd(8)} ${m.error ? `n/a (${m.error})` : `${(m.kib / 1024).toFixed(1)} MiB in ${m.procs} process${m.procs > 1 ? 'es' : ''}`}`);
     }
   }
+  if (!only || only.includes('net')) {
+    // TCP throughput and connect rate over loopback: bench/net.mjs.
+    console.log('');
+    spawnSync(process.execPath, [path.join(REPO, 'bench', 'net.mjs'), ...(useGvisor ? [] : ['--no-gvisor'])], { stdio: 'inherit' });
+  }
 } finally {
   fs.rmSync(BIGFILE, { force: true });
 }

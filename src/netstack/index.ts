@@ -8,6 +8,7 @@ export { realClock, FakeClock, Timer, type Clock } from './clock.js';
 export { PacketBuffer, ByteQueue } from './buffer.js';
 export type { LinkEndpoint, FrameLink, LinkCapabilities, DeliverFn } from './link/endpoint.js';
 export { EthernetEndpoint } from './link/ethernet.js';
+export { FdFrameLink } from './link/fd.js';
 export { LoopbackEndpoint, LOOPBACK_MTU } from './link/loopback.js';
 export { Channel, ChannelLink, type ChannelFilter, type Verdict } from './link/channel.js';
 export { Stack, type StackOptions, type StackStats, type RouteEntry } from './stack/stack.js';

@@ -86,6 +86,15 @@ export class TransportDemuxer {
     return group[hashFlow(remote, rport) % group.length].ep;
   }
 
+  /** endpoints lists every registered endpoint of a transport protocol (each once). */
+  endpoints(proto: number): TransportEndpointHandler[] {
+    const seen = new Set<TransportEndpointHandler>();
+    const prefix = proto + '/';
+    for (const [k, ep] of this.connected) if (k.startsWith(prefix)) seen.add(ep);
+    for (const [k, list] of this.bound) if (k.startsWith(prefix)) for (const e of list) seen.add(e.ep);
+    return [...seen];
+  }
+
   /** lookupBound returns every bound endpoint matching (for broadcast/multicast datagrams). */
   lookupBound(proto: number, netProto: NetProto, local: Address, lport: number, nic: number): TransportEndpointHandler[] {
     const list = this.bound.get(TransportDemuxer.boundKey(proto, netProto, lport));

@@ -23,6 +23,8 @@ export interface ProtocolAddress {
 export interface NICStats {
   rxPackets: number;
   txPackets: number;
+  rxBytes: number;
+  txBytes: number;
   rxDropped: number;
   txDropped: number;
 }
@@ -34,7 +36,7 @@ export class NIC {
   readonly groupsV6 = new Map<Address, number>();
   readonly arp: NeighborCache;
   readonly ndp: NeighborCache;
-  readonly stats: NICStats = { rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0 };
+  readonly stats: NICStats = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: 0, txDropped: 0 };
   enabled = true;
 
   constructor(
@@ -119,6 +121,7 @@ export class NIC {
     const ethertype = route.netProto === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
     if (route.localDelivery) {
       this.stats.txPackets++;
+      this.stats.txBytes += pkt.size;
       this.stack.deliverLocal(this, ethertype, pkt);
       return;
     }
@@ -136,6 +139,7 @@ export class NIC {
       return;
     }
     this.stats.txPackets++;
+    this.stats.txBytes += pkt.size;
     this.link.writePacket(dst, ethertype, pkt);
   }
 

@@ -412,6 +412,7 @@ export class Stack {
 
   private dispatch(item: Inbound): void {
     item.nic.stats.rxPackets++;
+    item.nic.stats.rxBytes += item.pkt.size;
     switch (item.ethertype) {
       case ETHERTYPE_IPV4:
         this.ipv4.handlePacket(item.nic, item.pkt);

@@ -22,6 +22,7 @@ import { now } from '../vfs/inode.js';
 import { WaitQueue } from '../vfs/waiter.js';
 import * as abi from './abi.js';
 import type { UCred } from './abi.js';
+import { deviceIoctl } from './netstack/ioctl.js';
 
 /** SOCKFS_DEV is st_dev of every socket (sockfs's anonymous device). */
 export const SOCKFS_DEV = 9;
@@ -348,9 +349,12 @@ export abstract class Socket implements FileDescriptionImpl {
       case abi.SIOCOUTQ:
         t.mm.writeI32(arg, this.outq());
         return 0;
-      default:
+      default: {
+        const r = deviceIoctl(t, cmd, arg);
+        if (r !== null) return r;
         t.kernel.log.warnOnce(`sockioctl:${cmd}`, `socket ioctl 0x${cmd.toString(16)} is not supported`);
         throw linuxerr.ENOTTY;
+      }
     }
   }
 }

@@ -1,10 +1,11 @@
-// TCPEndpoint: one TCP socket. This file holds the user-facing API and the
-// connection lifecycle; segment processing is in input.ts, transmission and
-// timers in output.ts. Everything runs inside stack.enter()/exit().
+// TCPEndpoint: one TCP socket. This file holds the user-facing API:
+// binding, listening, connecting, data and options. The connection state is
+// in tcb.ts, its ending in teardown.ts, segment processing in input.ts,
+// transmission and timers in output.ts. Everything runs inside
+// stack.enter()/exit().
 
 import { LOOPBACK_V4, LOOPBACK_V6, type Address, type FullAddress } from '../../addr.js';
-import { ByteQueue, EMPTY } from '../../buffer.js';
-import { Timer } from '../../clock.js';
+import { EMPTY } from '../../buffer.js';
 import {
   errAlreadyConnected,
   errAlreadyConnecting,
@@ -28,22 +29,17 @@ import { IPV6_HEADER_LEN } from '../../header/ipv6.js';
 import { TCP_MIN_HEADER_LEN } from '../../header/tcp.js';
 import type { IntOption } from '../../sockopt.js';
 import type { PortBinding } from '../../stack/ports.js';
-import type { Stack } from '../../stack/stack.js';
 import type { ControlError, NetProto, PacketInfo, Route, TransportEndpointHandler } from '../../stack/types.js';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP } from '../../waiter.js';
-import { SocketBase, type NetAddress } from '../base.js';
-import { NewReno, RttEstimator, SackScoreboard } from './cc.js';
+import type { NetAddress } from '../base.js';
 import { buildTcpInfo, type TcpInfo } from './info.js';
 import { handleSegment } from './input.js';
-import { childEstablished, childFailed } from './listener.js';
+import { childEstablished } from './listener.js';
 import { getTcpOption, setTcpOption } from './options.js';
-import { OutOfOrderQueue } from './ooo.js';
 import * as out from './output.js';
-import type { TCPConfig } from './protocol.js';
 import type { Segment } from './segment.js';
 import { seqAdd, seqDiff } from './seqnum.js';
 import {
-  STATE_NAMES,
   TCP_CLOSE,
   TCP_CLOSE_WAIT,
   TCP_CLOSING,
@@ -57,232 +53,12 @@ import {
   TCP_TIME_WAIT,
 } from './state.js';
 
-export const SHUT_RD = 0;
-export const SHUT_WR = 1;
-export const SHUT_RDWR = 2;
+export { SHUT_RD, SHUT_WR, SHUT_RDWR, type ReadOptions, type TCPEndpointStats, type WriteOptions } from './tcb.js';
+import type { ReadOptions, WriteOptions } from './tcb.js';
+import { TCB } from './tcb.js';
+import * as td from './teardown.js';
 
-/** Per-connection counters (TCP_INFO and tests). */
-export interface TCPEndpointStats {
-  segsIn: number;
-  segsOut: number;
-  dataSegsIn: number;
-  dataSegsOut: number;
-  bytesSent: number;
-  bytesRetrans: number;
-  bytesAcked: number;
-  bytesReceived: number;
-  retransSegs: number;
-  fastRetransmits: number;
-  timeouts: number;
-  dupAcksIn: number;
-  zeroWindowProbes: number;
-  keepaliveProbes: number;
-  sackRecoveries: number;
-  outOfOrderSegs: number;
-  lastDataSent: number;
-  lastDataRecv: number;
-  lastAckRecv: number;
-}
-
-/** ReadOptions for read(). */
-export interface ReadOptions {
-  /** peek leaves the data queued (MSG_PEEK). */
-  peek?: boolean;
-}
-
-/** WriteOptions for write(). */
-export interface WriteOptions {
-  /** oob marks the last byte urgent (MSG_OOB). */
-  oob?: boolean;
-  /** more holds a partial segment back as TCP_CORK does, for this write (MSG_MORE). */
-  more?: boolean;
-}
-
-export class TCPEndpoint extends SocketBase implements TransportEndpointHandler {
-  /** state is a Linux TCP state number (see state.ts). */
-  state = TCP_CLOSE;
-  readonly cfg: TCPConfig;
-
-  // ---- Addressing ----
-  netProto: NetProto;
-  bindings: PortBinding[] = [];
-  port = 0;
-  bindAddr: Address = '';
-  explicitlyBound = false;
-  localAddr: Address = '';
-  remoteAddr: Address = '';
-  remotePort = 0;
-  route: Route | null = null;
-  private connRegistered = false;
-  private listenRegistered = false;
-  /** connectPending mirrors SS_CONNECTING: a connect() awaiting its outcome report. */
-  private connectPending = false;
-
-  // ---- Listener ----
-  backlog = 0;
-  acceptQueue: TCPEndpoint[] = [];
-  synRcvdCount = 0;
-  /** parent is the listener of a passively opened connection until accept(). */
-  parent: TCPEndpoint | null = null;
-  /** inAcceptQueue: established, waiting for accept(). */
-  inAcceptQueue = false;
-
-  // ---- Sequence space ----
-  iss = 0;
-  irs = 0;
-  sndUna = 0;
-  sndNxt = 0;
-  sndMax = 0;
-  sndWnd = 0;
-  maxSndWnd = 0;
-  sndWl1 = 0;
-  sndWl2 = 0;
-  sndWndScale = 0;
-  rcvWndScale = 0;
-  rcvNxt = 0;
-  /** rcvAdvEdge is the right edge of the window we advertised (never moved left). */
-  rcvAdvEdge = 0;
-  lastAckSent = 0;
-
-  // ---- Buffers ----
-  /** sndQueue holds unacknowledged and unsent bytes; its first byte has sequence number dataUna. */
-  readonly sndQueue = new ByteQueue();
-  dataUna = 0;
-  /** finQueued: our FIN follows the queued data (shutdown/close). */
-  finQueued = false;
-  readonly rcvQueue = new ByteQueue();
-  readonly ooo = new OutOfOrderQueue();
-  finReceived = false;
-  /** rcvConsumed counts bytes the user read (urgent mark bookkeeping). */
-  rcvConsumed = 0;
-  rcvDelivered = 0;
-
-  // ---- Negotiated ----
-  advMss = 536;
-  /** sndMss is the payload per segment we send (peer MSS less our option overhead). */
-  sndMss = 536;
-  userMss = 0;
-  sackOk = false;
-  tsOk = false;
-  tsRecent = 0;
-  tsOffset = 0;
-  wsOk = false;
-
-  // ---- Timers and estimators ----
-  readonly rtoTimer: Timer;
-  readonly persistTimer: Timer;
-  readonly delackTimer: Timer;
-  readonly keepaliveTimer: Timer;
-  readonly waitTimer: Timer;
-  readonly rtt: RttEstimator;
-  readonly cc: NewReno;
-  readonly sack = new SackScoreboard();
-  /** backoff counts consecutive RTO expirations (also SYN retries). */
-  backoff = 0;
-  firstRetransAt = 0;
-  /** lastRecv is when the last acceptable segment arrived (keepalive idleness). */
-  lastRecv = 0;
-  /** rttSeq/rttTime time one segment when timestamps are off (Karn's algorithm). */
-  rttSeq = -1;
-  rttTime = 0;
-  rexmitNext = 0;
-  persistBackoff = 0;
-  keepProbes = 0;
-  pendingAckBytes = 0;
-  quickAcks = 16;
-
-  // ---- Errors and shutdown ----
-  /** error is the pending hard error (SO_ERROR), reported once. */
-  error = 0;
-  softError = 0;
-  shutRead = false;
-  shutWrite = false;
-  /** orphaned: close() was called; the connection finishes in the background. */
-  orphaned = false;
-  /** everConnected: reached ESTABLISHED at some point. */
-  everConnected = false;
-
-  // ---- Urgent data ----
-  sndUp = -1;
-  rcvUrgSeq = -1;
-  oobByte = -1;
-  urgMarkAt = -1;
-
-  // ---- TCP options ----
-  noDelay = false;
-  cork = false;
-  moreHint = false;
-  quickAckOpt = false;
-  keepIdle: number;
-  keepIntvl: number;
-  keepCnt: number;
-  userTimeout = 0;
-  synCnt = 0;
-  linger2 = 0;
-  deferAccept = 0;
-  windowClamp = 0;
-
-  readonly stats: TCPEndpointStats = {
-    segsIn: 0,
-    segsOut: 0,
-    dataSegsIn: 0,
-    dataSegsOut: 0,
-    bytesSent: 0,
-    bytesRetrans: 0,
-    bytesAcked: 0,
-    bytesReceived: 0,
-    retransSegs: 0,
-    fastRetransmits: 0,
-    timeouts: 0,
-    dupAcksIn: 0,
-    zeroWindowProbes: 0,
-    keepaliveProbes: 0,
-    sackRecoveries: 0,
-    outOfOrderSegs: 0,
-    lastDataSent: 0,
-    lastDataRecv: 0,
-    lastAckRecv: 0,
-  };
-
-  constructor(stack: Stack, family: NetProto) {
-    const cfg = stack.tcp.config;
-    super(stack, family, cfg.rcvBuf, cfg.sndBuf);
-    this.cfg = cfg;
-    this.netProto = family;
-    this.keepIdle = cfg.keepIdleMs;
-    this.keepIntvl = cfg.keepIntvlMs;
-    this.keepCnt = cfg.keepCnt;
-    const clock = stack.clock;
-    this.rtoTimer = new Timer(clock, () => stack.runTimer(() => out.onRtoTimer(this)));
-    this.persistTimer = new Timer(clock, () => stack.runTimer(() => out.onPersistTimer(this)));
-    this.delackTimer = new Timer(clock, () => stack.runTimer(() => out.sendAck(this)));
-    this.keepaliveTimer = new Timer(clock, () => stack.runTimer(() => out.onKeepaliveTimer(this)));
-    this.waitTimer = new Timer(clock, () => stack.runTimer(() => this.onWaitTimer()));
-    this.rtt = new RttEstimator(cfg);
-    this.cc = new NewReno(cfg.initialCwndSegments * 536);
-  }
-
-  get stateName(): string {
-    return STATE_NAMES[this.state];
-  }
-
-  /** setState changes state, keeping the stack's CurrEstab count (ESTABLISHED + CLOSE-WAIT) right. */
-  setState(s: number): void {
-    const was = this.state === TCP_ESTABLISHED || this.state === TCP_CLOSE_WAIT;
-    const is = s === TCP_ESTABLISHED || s === TCP_CLOSE_WAIT;
-    if (was && !is) this.stack.stats.tcp.currentEstablished--;
-    else if (!was && is) this.stack.stats.tcp.currentEstablished++;
-    this.state = s;
-  }
-
-  override isListening(): boolean {
-    return this.state === TCP_LISTEN;
-  }
-
-  now(): number {
-    return this.stack.clock.now();
-  }
-
+export class TCPEndpoint extends TCB implements TransportEndpointHandler {
   // ---- Binding ----
 
   private bindingsFor(n: NetAddress): PortBinding[] {
@@ -314,7 +90,7 @@ export class TCPEndpoint extends SocketBase implements TransportEndpointHandler 
     }
   }
 
-  private releasePort(): void {
+  releasePort(): void {
     if (this.port === 0) return;
     this.stack.ports.release(PROTO_TCP, this.bindings, this.port, this);
     this.bindings = [];
@@ -611,59 +387,11 @@ export class TCPEndpoint extends SocketBase implements TransportEndpointHandler 
     if (this.sendSpaceReady()) this.signal(EVENT_OUT);
   }
 
-  // ---- Shutdown and close ----
+  // ---- Shutdown and close (teardown.ts) ----
 
   /** shutdown closes one or both directions. */
   shutdown(how: number): void {
-    this.stack.enter();
-    try {
-      if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw errInvalidArgument;
-      const rd = how !== SHUT_WR;
-      const wr = how !== SHUT_RD;
-      switch (this.state) {
-        case TCP_LISTEN:
-          if (rd) this.stopListening();
-          return;
-        case TCP_SYN_SENT:
-          this.connectPending = false;
-          this.destroy();
-          return;
-        case TCP_CLOSE:
-          if (rd) this.shutRead = true;
-          if (wr) this.shutWrite = true;
-          this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP);
-          throw errNotConnected;
-      }
-      if (rd && !this.shutRead) {
-        this.shutRead = true;
-        this.signal(EVENT_IN | EVENT_RDHUP);
-      }
-      if (wr && !this.shutWrite) {
-        this.shutWrite = true;
-        this.queueFin();
-      }
-    } finally {
-      this.stack.exit();
-    }
-  }
-
-  /** queueFin schedules our FIN after the queued data and moves to the closing state. */
-  private queueFin(): void {
-    if (this.finQueued) return;
-    switch (this.state) {
-      case TCP_SYN_RECV:
-      case TCP_ESTABLISHED:
-        this.setState(TCP_FIN_WAIT1);
-        break;
-      case TCP_CLOSE_WAIT:
-        this.setState(TCP_LAST_ACK);
-        break;
-      default:
-        return;
-    }
-    this.finQueued = true;
-    out.sendData(this);
-    this.signal(EVENT_OUT | EVENT_HUP);
+    td.shutdown(this, how);
   }
 
   /**
@@ -672,111 +400,22 @@ export class TCPEndpoint extends SocketBase implements TransportEndpointHandler 
    * a zero timeout, it is reset instead (Linux).
    */
   close(): void {
-    this.stack.enter();
-    try {
-      if (this.orphaned) return;
-      this.orphaned = true;
-      this.shutRead = true;
-      this.shutWrite = true;
-      this.connectPending = false;
-      switch (this.state) {
-        case TCP_LISTEN:
-          this.stopListening();
-          this.destroy();
-          return;
-        case TCP_CLOSE:
-          this.destroy();
-          return;
-        case TCP_SYN_SENT:
-          this.destroy();
-          return;
-        case TCP_TIME_WAIT:
-          return;
-      }
-      const unread = this.rcvQueue.length > 0 || !this.ooo.empty;
-      if (unread || (this.linger.onoff && this.linger.linger === 0)) {
-        this.abort(0, true);
-        return;
-      }
-      this.queueFin();
-      if (this.state === TCP_FIN_WAIT2) out.armFinWait2(this);
-    } finally {
-      this.stack.exit();
-    }
+    td.close(this);
   }
 
-  private stopListening(): void {
-    // Connections nobody accepted, or still in the handshake, are reset (Linux inet_csk_listen_stop).
-    for (const c of this.acceptQueue) {
-      c.parent = null;
-      c.inAcceptQueue = false;
-      c.orphaned = true;
-      c.abort(0, true);
-    }
-    this.acceptQueue = [];
-    if (this.listenRegistered) {
-      for (const b of this.bindings) this.stack.demux.unregisterBound(PROTO_TCP, b.netProto, b.addr, this.port, this);
-      this.listenRegistered = false;
-    }
-    this.state = TCP_CLOSE;
-    this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP);
-  }
-
-  /**
-   * abort ends the connection now: sends RST if asked, records errno (0 for
-   * none) as the pending error, and releases everything.
-   */
+  /** abort ends the connection now: RST if asked, errno (0: none) as the pending error. */
   abort(errno: number, sendRst: boolean): void {
-    if (this.state === TCP_CLOSE) return;
-    if (sendRst && this.state !== TCP_SYN_SENT && this.state !== TCP_LISTEN && this.route !== null) out.sendReset(this);
-    if (errno !== 0) this.error = errno;
-    this.destroy();
+    td.abort(this, errno, sendRst);
   }
 
   /** destroy moves to CLOSED and releases timers, demux entries and (unless still owned by the user) the port. */
   destroy(): void {
-    const prev = this.state;
-    this.setState(TCP_CLOSE);
-    this.rtoTimer.stop();
-    this.persistTimer.stop();
-    this.delackTimer.stop();
-    this.keepaliveTimer.stop();
-    this.waitTimer.stop();
-    this.sndQueue.clear();
-    this.ooo.clear();
-    this.finQueued = false;
-    if (this.connRegistered) {
-      this.stack.demux.unregisterConnected(PROTO_TCP, this.netProto, this.localAddr, this.port, this.remoteAddr, this.remotePort, this);
-      this.connRegistered = false;
-    }
-    if (this.parent !== null && prev !== TCP_LISTEN) {
-      childFailed(this.parent, this);
-      if (!this.inAcceptQueue) this.parent = null;
-    }
-    // Linux releases an autobound port at CLOSE; an explicitly bound one stays until close().
-    if (this.orphaned || !this.explicitlyBound) this.releasePort();
-    this.shutRead = true;
-    this.shutWrite = true;
-    this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP | EVENT_ERR | EVENT_RDHUP);
+    td.destroy(this);
   }
 
   /** enterTimeWait starts the 2*MSL wait. */
   enterTimeWait(): void {
-    this.setState(TCP_TIME_WAIT);
-    this.rtoTimer.stop();
-    this.persistTimer.stop();
-    this.keepaliveTimer.stop();
-    this.delackTimer.stop();
-    this.waitTimer.reset(this.cfg.timeWaitMs);
-    this.signal(EVENT_IN | EVENT_OUT | EVENT_HUP);
-  }
-
-  private onWaitTimer(): void {
-    // TIME-WAIT expiry, or an orphaned FIN-WAIT-2 timing out.
-    if (this.state === TCP_TIME_WAIT || this.state === TCP_FIN_WAIT2) {
-      this.orphaned = this.orphaned || this.state === TCP_TIME_WAIT;
-      this.destroy();
-    }
+    td.enterTimeWait(this);
   }
 
   // ---- Readiness and addresses ----

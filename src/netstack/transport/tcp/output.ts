@@ -211,9 +211,11 @@ export function sendData(ep: TCPEndpoint): void {
         len = avail;
       }
       if (len < mss && len === pending && !ep.finQueued) {
-        // Nagle: hold a small tail while data is unacknowledged; TCP_CORK/MSG_MORE hold it regardless.
+        // Nagle, Minshall's variant as Linux has it: hold a small tail while an earlier small
+        // segment is unacknowledged (a full-sized one in flight does not hold it: the tail of
+        // a large write goes at once). TCP_CORK/MSG_MORE hold it regardless.
         if (ep.cork || ep.moreHint) break;
-        if (!ep.noDelay && inFlight > 0) break;
+        if (!ep.noDelay && inFlight > 0 && ep.smlValid && seqGT(ep.sndSml, ep.sndUna) && !seqGT(ep.sndSml, ep.sndNxt)) break;
       }
       const views = ep.sndQueue.peekViews(seqDiff(seq, ep.dataUna), len);
       const last = len === pending;
@@ -224,6 +226,10 @@ export function sendData(ep: TCPEndpoint): void {
       const retrans = seqLT(seq, ep.sndMax);
       sendSegment(ep, flags, seq, views[0], views.length > 1 ? views.slice(1) : null);
       ep.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
+      if (len < mss) {
+        ep.sndSml = seqAdd(seq, len);
+        ep.smlValid = true;
+      }
       ep.stats.bytesSent += len;
       if (retrans) countRetrans(ep, len);
       else if (!ep.tsOk && ep.rttSeq < 0) {

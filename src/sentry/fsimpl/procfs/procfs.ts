@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, freemem, loadavg, totalmem } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Task } from '../../kernel/task.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_misc.js';
@@ -14,12 +14,13 @@ import { isTask } from '../../vfs/special.js';
 import type { DirOps, Spec } from './synthetic.js';
 import { ProcFS, SynthDir, dir, file, link, rootOwner, sysctl, tableOps, text } from './synthetic.js';
 import { callerTask, taskDir } from './task.js';
+import { hostMemory, readHostProcText } from '../../../platform/hostproc.js';
 
 let cpuinfoCache: string | null = null;
 function cpuinfo(): string {
   if (cpuinfoCache === null) {
     try {
-      cpuinfoCache = readFileSync('/proc/cpuinfo', 'latin1');
+      cpuinfoCache = readHostProcText('cpuinfo');
     } catch {
       cpuinfoCache = '';
     }
@@ -37,8 +38,8 @@ function uptimeSec(k: Kernel): number {
 
 function meminfo(): string {
   const kb = (n: number) => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
-  const total = totalmem();
-  const free = freemem();
+  const total = hostMemory().total;
+  const free = hostMemory().free;
   const rows: [string, number][] = [
     ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
     ['SwapCached', 0], ['Active', total - free], ['Inactive', 0], ['Active(anon)', total - free], ['Inactive(anon)', 0],
@@ -117,6 +118,7 @@ const rootTable: Record<string, Spec> = {
     return `${t.tg.pid}/task/${t.tid}`;
   }),
   mounts: link(() => 'self/mounts'),
+  net: link(() => 'self/net'),
   cmdline: file(() => `BOOT_IMAGE=/vmlinuz-${UTS_RELEASE}-tsvisor quiet\n`),
   cpuinfo: file(() => cpuinfo()),
   filesystems: text(FILESYSTEMS),

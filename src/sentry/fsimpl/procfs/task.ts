@@ -13,8 +13,11 @@ import { locOfFD } from '../../vfs/anon.js';
 import type { Loc } from '../../vfs/mount.js';
 import { pathOf } from '../../vfs/resolve.js';
 import { isTask } from '../../vfs/special.js';
+import { CAP_SYS_PTRACE } from '../../kernel/setid.js';
 import type { DirOps, Gen, Owner, Spec, Writer } from './synthetic.js';
 import { SynthFile, SynthLink, dir, dynDir, file, link } from './synthetic.js';
+import { readHostProcText } from '../../../platform/hostproc.js';
+import { netDir } from './net.js';
 
 const PAGE = 4096;
 
@@ -71,7 +74,7 @@ function memInfo(t: Task): MemInfo {
   // Resident memory is what the host holds for the guest's address space.
   let rssPages = 0;
   try {
-    rssPages = Number(readFileSync(`/proc/${t.thread.tid}/statm`, 'latin1').split(' ')[1]) || 0;
+    rssPages = Number(readHostProcText(`${t.thread.tid}/statm`).split(' ')[1]) || 0;
   } catch {
     rssPages = 0;
   }
@@ -228,6 +231,20 @@ function fdOps(t: Task, info: boolean): DirOps {
   };
 }
 
+/** mayTrace returns t if c may follow t's root/cwd/exe links (Linux's
+ *  ptrace_may_access(PTRACE_MODE_READ_FSCREDS)), else throws EACCES: another
+ *  user's process keeps its file system view to itself. */
+function mayTrace(c: Caller, t: Task): Task {
+  if (isTask(c) && c.tg === t.tg) return t;
+  const cr = c.creds;
+  const tc = t.creds;
+  if (cr.hasCap(CAP_SYS_PTRACE)) return t;
+  const sameUser = tc.uid === cr.fsuid && tc.euid === cr.fsuid && tc.suid === cr.fsuid;
+  const sameGroup = tc.gid === cr.fsgid && tc.egid === cr.fsgid && tc.sgid === cr.fsgid;
+  if (sameUser && sameGroup) return t;
+  throw linuxerr.EACCES;
+}
+
 /** taskDir makes the Spec of /proc/[pid] (thread false) or /proc/[pid]/task/[tid]. */
 export function taskDir(t: Task, thread: boolean): Spec {
   const tg = t.tg;
@@ -248,9 +265,11 @@ export function taskDir(t: Task, thread: boolean): Spec {
       t.name = name;
       return src.length;
     }),
-    cwd: link((c) => pathOf(t.fs.cwd ?? root(), callerTask(c).fs.root ?? root()), () => t.fs.cwd),
+    cwd: link((c) => pathOf(mayTrace(c, t).fs.cwd ?? root(), callerTask(c).fs.root ?? root()),
+      (c) => mayTrace(c, t).fs.cwd),
     environ: pfile(() => nulJoin(tg.envp), 0o400),
-    exe: link(() => {
+    exe: link((c) => {
+      mayTrace(c, t);
       if (!tg.exe) throw linuxerr.ENOENT;
       return tg.exe;
     }),
@@ -259,11 +278,15 @@ export function taskDir(t: Task, thread: boolean): Spec {
     gid_map: ptext('         0          0 4294967295\n'),
     limits: pfile(() => limitsText(tg)),
     maps: pfile(() => (tg.zombie ? '' : mapsText(t.mm))),
+    net: netDir,
     mountinfo: pfile(() => t.kernel.vfs.mountInfoText(root())),
     mounts: pfile(() => t.kernel.vfs.mountsText(root())),
     oom_score: ptext('0\n'),
     oom_score_adj: pfile(() => '0\n', 0o644, (_c, src) => src.length), // accepted, not enforced
-    root: link((c) => pathOf(root(), callerTask(c).fs.root ?? root()), () => t.fs.root),
+    root: link((c) => {
+      mayTrace(c, t);
+      return pathOf(root(), callerTask(c).fs.root ?? root());
+    }, (c) => mayTrace(c, t).fs.root),
     stat: pfile((c) => statLine(c, t, tg)),
     statm: pfile(() => statmText(t)),
     status: pfile((c) => statusText(c, t, tg)),

@@ -65,6 +65,14 @@ const EP_SOCKET_OPTIONS = new Set([
   abi.SO_OOBINLINE, abi.SO_DONTROUTE, abi.SO_PRIORITY, 62 /* SO_BINDTOIFINDEX */,
 ]);
 
+/** owners maps endpoints to their socket's inode number and owner, for /proc/net. */
+const owners = new WeakMap<object, { ino: number; uid: number }>();
+
+/** endpointOwner returns the inode and uid of the socket using ep, if any. */
+export function endpointOwner(ep: object): { ino: number; uid: number } | undefined {
+  return owners.get(ep);
+}
+
 export class InetSocket extends Socket {
   readonly family: number;
   /** connectReported: a non-blocking connect got EINPROGRESS although it completed at
@@ -76,6 +84,7 @@ export class InetSocket extends Socket {
     super(creds, type, protocol);
     this.family = family;
     ep.setNotify((ev) => this.waitQueue.notify(ev));
+    owners.set(ep, { ino: this.ino, uid: creds.fsuid });
   }
 
   private get tcp(): TCPEndpoint | null {

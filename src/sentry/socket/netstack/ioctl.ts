@@ -4,7 +4,7 @@
 
 import * as linuxerr from '../../../abi/linux/errno.js';
 import type { NIC } from '../../../netstack/index.js';
-import { TCPEndpoint } from '../../../netstack/index.js';
+import { TCPEndpoint, subnetBroadcastV4 } from '../../../netstack/index.js';
 import type { Task } from '../../kernel/task.js';
 import { AF_INET } from '../abi.js';
 import type { InetSocket } from './inet.js';
@@ -19,6 +19,9 @@ export const SIOCGIFNETMASK = 0x891b;
 export const SIOCGIFMTU = 0x8921;
 export const SIOCGIFHWADDR = 0x8927;
 export const SIOCGIFINDEX = 0x8933;
+export const SIOCGIFBRDADDR = 0x8919;
+export const SIOCGIFMETRIC = 0x891d;
+export const SIOCGIFTXQLEN = 0x8942;
 export const SIOCOUTQNSD = 0x894b;
 
 /** sizeof(struct ifreq) and sizeof(struct ifconf) on x86-64. */
@@ -72,10 +75,18 @@ export function inetIoctl(t: Task, s: InetSocket, cmd: number, arg: number): num
       if (ep.isListening()) throw linuxerr.EINVAL;
       t.mm.writeI32(arg, ep.unsentBytes);
       return 0;
+  }
+  return deviceIoctl(t, cmd, arg);
+}
+
+/** deviceIoctl answers the interface queries any socket takes (Linux's dev_ioctl and
+ *  dev_ifconf, reached from every family), or returns null for other commands. */
+export function deviceIoctl(t: Task, cmd: number, arg: number): number | null {
+  switch (cmd) {
     case SIOCGIFCONF:
       return ifconf(t, arg);
     case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFADDR: case SIOCGIFNETMASK: case SIOCGIFMTU:
-    case SIOCGIFHWADDR: case SIOCGIFINDEX:
+    case SIOCGIFHWADDR: case SIOCGIFINDEX: case SIOCGIFBRDADDR: case SIOCGIFMETRIC: case SIOCGIFTXQLEN:
       return ifreq(t, cmd, arg);
   }
   return null;
@@ -107,6 +118,18 @@ function ifreq(t: Task, cmd: number, arg: number): number {
     case SIOCGIFMTU:
       dv.setInt32(16, nic.link.mtu, true);
       break;
+    case SIOCGIFMETRIC:
+      break;
+    case SIOCGIFTXQLEN:
+      dv.setInt32(16, 1000, true);
+      break;
+    case SIOCGIFBRDADDR: {
+      // Linux reports 0.0.0.0 for an address without a broadcast (loopback, /31, /32).
+      const a = nic.v4[0];
+      if (!a) throw linuxerr.EADDRNOTAVAIL;
+      putSockaddrIn(req, 16, !nic.isLoopback && a.prefixLen < 31 ? subnetBroadcastV4(a.addr, a.prefixLen) : '\0\0\0\0');
+      break;
+    }
     case SIOCGIFADDR:
     case SIOCGIFNETMASK: {
       const a = nic.v4[0];

@@ -46,6 +46,14 @@ export const enum State {
 /** net.unix.max_dgram_qlen: datagrams queued beyond this block senders the receiver is not connected to. */
 const MAX_DGRAM_QLEN = 10;
 const ALL_EVENTS = EVENT_IN | EVENT_OUT | EVENT_ERR | EVENT_HUP | EVENT_RDHUP;
+
+/** Live sockets per kernel, for /proc/net/unix. */
+const live = new WeakMap<Kernel, Set<UnixSocket>>();
+
+/** unixSockets lists k's open Unix sockets. */
+export function unixSockets(k: Kernel): UnixSocket[] {
+  return [...(live.get(k) ?? [])];
+}
 /** What SCM_CREDENTIALS reports for a message sent without credentials. */
 const NO_CREDS: UCred = { pid: 0, uid: abi.OVERFLOW_ID, gid: abi.OVERFLOW_ID };
 
@@ -89,6 +97,9 @@ export class UnixSocket extends Socket {
     super(t.creds, type, protocol);
     this.kernel = t.kernel;
     this.maker = identityOf(t);
+    let set = live.get(t.kernel);
+    if (!set) live.set(t.kernel, (set = new Set()));
+    set.add(this);
   }
 
   get isListening(): boolean {
@@ -608,6 +619,7 @@ export class UnixSocket extends Socket {
   private close(embryo: boolean): void {
     if (this.dead) return;
     this.dead = true;
+    live.get(this.kernel)?.delete(this);
     this.unbind();
     const p = this.peer;
     this.peer = null;
