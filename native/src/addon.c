@@ -15,6 +15,7 @@ static napi_value init(napi_env env, napi_value exports) {
   register_ns(env, exports);
   register_pty(env, exports);
   register_runtime(env, exports);
+  register_confine(env, exports);
   return exports;
 }
 

@@ -1,8 +1,6 @@
 /* Cross-process memory copies between the Sentry and a stub. A bad guest
  * address comes back as a short count or -EFAULT, never as a Sentry fault. */
 #include "util.h"
-#include <fcntl.h>
-#include <stdio.h>
 #include <unistd.h>
 #include <sys/uio.h>
 
@@ -22,17 +20,7 @@ static napi_value vm_copy(napi_env env, napi_callback_info info, int write) {
 static napi_value VmRead(napi_env env, napi_callback_info info) { return vm_copy(env, info, 0); }
 static napi_value VmWrite(napi_env env, napi_callback_info info) { return vm_copy(env, info, 1); }
 
-/* openMem(pid) -> fd of /proc/pid/mem | -errno. Writes through it ignore page
- * protections (FOLL_FORCE), which the loader needs for read-only segments. */
-static napi_value OpenMem(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/mem", arg_i32(env, argv[0]));
-  return RET_ERRNO(open(path, O_RDWR | O_CLOEXEC));
-}
-
 void register_mem(napi_env env, napi_value exports) {
   export_fn(env, exports, "vmRead", VmRead);
   export_fn(env, exports, "vmWrite", VmWrite);
-  export_fn(env, exports, "openMem", OpenMem);
 }

@@ -14,7 +14,7 @@
 
 /* str_array copies a JS array of strings into a NULL-terminated, malloc'ed
  * vector (freed with free_array); NULL on a bad argument. */
-static char **str_array(napi_env env, napi_value arr) {
+char **str_array(napi_env env, napi_value arr) {
   bool is_arr = false;
   napi_is_array(env, arr, &is_arr);
   if (!is_arr) return NULL;
@@ -38,7 +38,7 @@ bad:
   return NULL;
 }
 
-static void free_array(char **v) {
+void free_array(char **v) {
   if (!v) return;
   for (char **p = v; *p; p++) free(*p);
   free(v);

@@ -19,18 +19,19 @@
 #define __WALL 0x40000000
 #endif
 
-/* spawnStub(path, sockFd, extraFd) -> pid | -errno.
+/* spawnStub(path, sockFd, unshareFlags) -> pid | -errno.
  * vfork; the child asks to be traced, moves to its own process group, keeps
  * only sockFd (as fd 3), and execs the stub with an empty environment. All
  * signals stay blocked across the exec (the Sentry unblocks them by injection),
  * so no Node handler can run in the vfork child. The parent reaps the exec
  * SIGTRAP stop and returns with the stub stopped. */
 static napi_value SpawnStub(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  ARGS(3);
   char path[4096];
   size_t plen = 0;
   napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &plen);
   int sock = arg_i32(env, argv[1]);
+  int ufl = arg_i32(env, argv[2]);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -41,6 +42,8 @@ static napi_value SpawnStub(napi_env env, napi_callback_info info) {
     /* SAFETY: only raw syscalls between vfork and execve; signals blocked. */
     syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
     syscall(SYS_setpgid, 0, 0);
+    /* Namespaces of the stub's own (the caller chose which); failure is fatal. */
+    if (ufl && syscall(SYS_unshare, ufl) < 0) syscall(SYS_exit_group, 126);
     if (sock >= 0 && sock != 3) syscall(SYS_dup3, sock, 3, 0);
     syscall(SYS_close_range, sock >= 0 ? 4 : 3, ~0U, 0);
     syscall(SYS_execve, path, cargv, cenv);
@@ -257,6 +260,37 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
   return num(env, (double)(int64_t)r.rax);
 }
 
+/* pokeData(pid, addr, buf, off, len) -> bytes | -errno: writes through
+ * PTRACE_PEEKDATA/POKEDATA, which ignore page protections (the loader writes
+ * into read-only segments) without opening /proc/pid/mem. pid is stopped. */
+static napi_value PokeData(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  size_t n;
+  uint8_t *b = arg_buf(env, argv[2], &n);
+  int pid = arg_i32(env, argv[0]);
+  uint64_t addr = (uint64_t)arg_i64(env, argv[1]);
+  int64_t off = arg_i64(env, argv[3]), len = arg_i64(env, argv[4]);
+  if (off < 0 || len < 0 || (size_t)(off + len) > n) return num(env, -EINVAL);
+  int64_t done = 0;
+  while (done < len) {
+    uint64_t a = addr + (uint64_t)done, base = a & ~7ULL;
+    unsigned skip = (unsigned)(a - base);
+    unsigned take = 8 - skip;
+    if ((int64_t)take > len - done) take = (unsigned)(len - done);
+    long word = 0;
+    if (skip || take < 8) {
+      errno = 0;
+      word = ptrace(PTRACE_PEEKDATA, pid, (void *)base, 0);
+      if (errno) break;
+    }
+    memcpy((uint8_t *)&word + skip, b + off + done, take);
+    if (ptrace(PTRACE_POKEDATA, pid, (void *)base, (void *)word) < 0) break;
+    done += take;
+  }
+  if (done == 0 && len > 0) return num(env, -(errno ? errno : EFAULT));
+  return num(env, (double)done);
+}
+
 /* tgkill(tgid, tid, sig) -> 0 | -errno. */
 static napi_value Tgkill(napi_env env, napi_callback_info info) {
   ARGS(3);
@@ -277,4 +311,5 @@ void register_ptrace(napi_env env, napi_value exports) {
   export_fn(env, exports, "resumeAndWait", ResumeAndWait);
   export_fn(env, exports, "inject", Inject);
   export_fn(env, exports, "tgkill", Tgkill);
+  export_fn(env, exports, "pokeData", PokeData);
 }

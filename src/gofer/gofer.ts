@@ -1,13 +1,17 @@
 // `runsc gofer`: the file server of one container mount (gVisor's internal
 // `runsc gofer` command). Started by runsc with its end of a SOCK_SEQPACKET
-// socketpair; it confines itself to its root with chroot, then answers the
-// Sentry's requests until the Sentry closes the socket (or dies).
+// socketpair; it confines itself to its root, then answers the Sentry's
+// requests until the Sentry closes the socket (or dies).
 //
-// Confinement is chroot for now (issue 7 moves it into a mount namespace with
-// pivot_root, drops capabilities and adds seccomp). Every module is loaded by
-// the static imports below before the chroot: nothing is loaded after.
+// Confinement (--ns, as runsc starts it): the Gofer runs in namespaces of its
+// own (src/runsc/boot/launch.ts); it makes a bind of its tree its root with
+// pivot_root, then installs its seccomp filter (filter.ts). Without --ns (a
+// Gofer started by hand) it falls back to chroot. Every module is loaded by
+// the static imports below before that: nothing is loaded after.
 
-import { closeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync } from 'node:fs';
+import { enterTree, installFilter, makeMountsPrivate } from '../runsc/boot/confine.js';
+import { goferFilter } from './filter.js';
 import { ERRNO } from '../abi/linux/errno.js';
 import { native } from '../platform/ptrace/native.js';
 import { parseFlags, usage } from '../runsc/config/flags.js';
@@ -20,7 +24,25 @@ export const GOFER_FLAGS: FlagSpec[] = [
   { name: 'fd', kind: 'int', help: 'the connected SOCK_SEQPACKET socket to serve', default: 3 },
   { name: 'ro', kind: 'bool', help: 'refuse every change (EROFS)', default: false },
   { name: 'dev', kind: 'bool', help: 'allow opening device nodes', default: false },
+  { name: 'ns', kind: 'bool', help: 'confine with pivot_root in the own mount namespace runsc made (else chroot)', default: false },
+  { name: 'no-seccomp', kind: 'bool', help: 'skip the seccomp filter (diagnosis only)', default: false },
 ];
+
+/** confine makes root the process's root; returns an error message or null. */
+function confine(root: string, ns: boolean, readonly: boolean): string | null {
+  if (!ns) {
+    const r = native.chroot(root);
+    return r < 0 ? `chroot(${root}) failed: errno ${-r} (needs CAP_SYS_CHROOT)` : null;
+  }
+  try {
+    const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+    makeMountsPrivate();
+    enterTree(root, readonly, mountinfo);
+    return null;
+  } catch (e) {
+    return `confining to ${root}: ${(e as Error).message}`;
+  }
+}
 
 const zero = new Int32Array(1);
 
@@ -81,11 +103,20 @@ export function runGofer(args: string[]): number {
     process.stderr.write(`runsc gofer: fd ${sock}: ${(e as Error).message}\n`);
     return 1;
   }
-  const r = native.chroot(root);
-  if (r < 0) {
+  const err = confine(root, values.ns as boolean, values.ro as boolean);
+  if (err) {
     // Fail closed: never serve an unconfined tree.
-    process.stderr.write(`runsc gofer: chroot(${root}) failed: errno ${-r} (needs CAP_SYS_CHROOT)\n`);
+    process.stderr.write(`runsc gofer: ${err}\n`);
     return 1;
+  }
+  if (!values['no-seccomp']) {
+    const prog = goferFilter();
+    try {
+      installFilter(prog);
+    } catch (e) {
+      process.stderr.write(`runsc gofer: ${(e as Error).message}\n`);
+      return 1;
+    }
   }
   serve(sock, new GoferServer({ root: '/', readonly: values.ro as boolean, devices: values.dev as boolean }, clearNonblock));
   return 0;

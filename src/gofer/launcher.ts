@@ -1,14 +1,15 @@
 // Starting and stopping Gofers, on the runsc side. One Gofer process per
-// distinct host directory the sandbox mounts (the root, each volume): a
-// chrooted process cannot reach outside its root, and without a mount
-// namespace (issue 7) there is no way to bind several trees under one root.
+// distinct host directory the sandbox mounts (the root, each volume), each in
+// namespaces of its own (src/runsc/boot/launch.ts) with that directory as its
+// root (pivot_root), so that nothing outside it can be named.
 //
-// Spawned with the native posix_spawn primitive, never node:child_process:
+// Spawned with a native clone primitive, never node:child_process:
 // that would install libuv's SIGCHLD handler, and every ptrace stop would
 // then cost the Sentry a signal. Each Gofer is reaped by its own pid.
 
 import { closeSync, realpathSync } from 'node:fs';
 import { check, distEntry, native } from '../platform/ptrace/native.js';
+import { launch } from '../runsc/boot/launch.js';
 import { GoferClient } from '../sentry/fsimpl/gofer/client.js';
 import { GoferHostFS } from '../sentry/fsimpl/gofer/gofer_fs.js';
 import type { VolumeSpec } from '../sentry/vfs/vfs.js';
@@ -17,7 +18,6 @@ const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
 const WNOHANG = 1;
-const SPAWN_SETSID = 1;
 
 /** GOFER_ENTRY is the Gofer's light entry point (dist/gofer.mjs when bundled, else dist/gofer/main.js). */
 export const GOFER_ENTRY = distEntry('gofer.mjs', 'gofer/main.js');
@@ -28,6 +28,10 @@ export interface GoferOptions {
   readonly: boolean;
   /** devices lets the Gofer open device nodes. */
   devices?: boolean;
+  /** rootless maps the caller to root in the Gofer's user namespace even as host root. */
+  rootless?: boolean;
+  /** noSeccomp skips the Gofer's seccomp filter (--no-seccomp, for diagnosis). */
+  noSeccomp?: boolean;
 }
 
 export class GoferProcess {
@@ -45,16 +49,21 @@ export class GoferProcess {
   static start(o: GoferOptions, onDeath: (why: string) => void = () => {}): GoferProcess {
     const pair = new Int32Array(2);
     check('socketpair', native.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, pair));
-    const argv = [process.execPath, GOFER_ENTRY, '--root', o.root, '--fd', '3'];
+    const argv = [process.execPath, GOFER_ENTRY, '--root', o.root, '--fd', '3', '--ns'];
     if (o.readonly) argv.push('--ro');
     if (o.devices) argv.push('--dev');
+    if (o.noSeccomp) argv.push('--no-seccomp');
     // stdin/stdout closed (Node reopens them on /dev/null), stderr shared for
     // its error messages, the socket as fd 3; an empty environment.
-    const pid = native.spawn(process.execPath, argv, [], new Int32Array([-1, -1, 2, pair[1]]), SPAWN_SETSID);
-    closeSync(pair[1]);
-    if (pid < 0) {
+    let pid: number;
+    try {
+      pid = launch({ kind: 'gofer', path: process.execPath, argv, env: process.env.TSVISOR_SECCOMP_LEARN === '1' ? ['TSVISOR_SECCOMP_LEARN=1'] : [], fds: [-1, -1, 2, pair[1]], setsid: true,
+        rootless: o.rootless });
+    } catch (e) {
       closeSync(pair[0]);
-      check('spawn gofer', pid);
+      throw e;
+    } finally {
+      closeSync(pair[1]);
     }
     const client = new GoferClient(pair[0], o.root, onDeath);
     return new GoferProcess(pid, client, o.root);
@@ -94,7 +103,8 @@ export interface Gofers {
 /** spawnGofers starts one Gofer per distinct host directory of the sandbox's
  *  root and volumes without waiting for them: the caller does other start-up
  *  work while they load, then calls ready(). */
-export function spawnGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg: string) => void): Gofers & { ready(): void } {
+export function spawnGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg: string) => void,
+  opts: { rootless?: boolean; noSeccomp?: boolean } = {}): Gofers & { ready(): void } {
   const root = realpathSync(hostRoot);
   const vols = volumes.map((v) => ({ ...v, hostPath: realpathSync(v.hostPath) }));
   // A directory is served read-write if any mount of it is.
@@ -106,7 +116,7 @@ export function spawnGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg:
   };
   try {
     for (const [dir, ro] of dirs) {
-      procs.push(GoferProcess.start({ root: dir, readonly: ro }, (why) => warn(`gofer for ${dir}: ${why}`)));
+      procs.push(GoferProcess.start({ root: dir, readonly: ro, ...opts }, (why) => warn(`gofer for ${dir}: ${why}`)));
     }
   } catch (e) {
     stop();

@@ -62,8 +62,9 @@ export interface AddressSpace {
   read(addr: number, buf: Uint8Array, off: number, len: number): number;
   /** write copies buf[off, off+len) to guest memory; returns bytes copied (short on a fault). */
   write(addr: number, buf: Uint8Array, off: number, len: number): number;
-  /** writeForce writes even into read-only pages (for the loader). */
-  writeForce(addr: number, buf: Uint8Array): void;
+  /** writeForce writes even into read-only pages (for the loader); prot, when
+   *  known, is the pages' protection (a hint that makes large writes cheaper). */
+  writeForce(addr: number, buf: Uint8Array, prot?: number): void;
   /** atomicOp32 applies a futex(2) FUTEX_WAKE_OP operation (op, oparg and
    *  the OPARG_SHIFT flag as encoded there; the comparison is ignored) to the
    *  u32 at addr, atomically with respect to the guest's threads. Returns 0,

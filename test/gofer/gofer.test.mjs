@@ -54,12 +54,14 @@ if (!skip) {
 
 const is = (err) => (e) => e === err;
 
-test('the Gofer is chrooted to its root and serves its files', { skip }, () => {
+test('the Gofer is confined to its root and serves its files', { skip }, () => {
   const p = GoferProcess.start({ root, readonly: true });
   procs.push(p);
   assert.deepEqual(p.client.version(), { readonly: true, devices: false });
-  assert.equal(fs.readlinkSync(`/proc/${p.pid}/root`), root);
-  assert.equal(fs.readlinkSync(`/proc/${p.pid}/cwd`), root);
+  // Its root (and cwd) is the tree, seen from its own mount namespace as "/".
+  assert.equal(fs.readlinkSync(`/proc/${p.pid}/root`), '/');
+  assert.equal(fs.readlinkSync(`/proc/${p.pid}/cwd`), '/');
+  assert.deepEqual(fs.readdirSync(`/proc/${p.pid}/root`).sort(), fs.readdirSync(root).sort());
   const h = new GoferHostFS([{ hostPath: root, client: p.client }]);
   const fd = h.open(path.join(root, 'hello'), O_RDONLY);
   const buf = new Uint8Array(100);
@@ -115,7 +117,19 @@ test('startGofers: read-only root, read-write volume, one process each', { skip 
   try {
     assert.equal(g.procs.length, 2);
     assert.equal(g.hostRoot, root);
-    assert.deepEqual(g.procs.map((p) => fs.readlinkSync(`/proc/${p.pid}/root`)).sort(), [root, vol].sort());
+    // Each Gofer's root is its tree (pivot_root in a mount namespace of its
+    // own): what its / holds is what the tree holds, and it is confined.
+    const [rp, vp] = [g.procs.find((p) => p.root === root), g.procs.find((p) => p.root === vol)];
+    assert.equal(fs.readFileSync(`/proc/${rp.pid}/root/hello`, 'utf8'), fs.readFileSync(path.join(root, 'hello'), 'utf8'));
+    assert.deepEqual(fs.readdirSync(`/proc/${vp.pid}/root`).sort(), fs.readdirSync(vol).sort());
+    for (const p of g.procs) {
+      const status = fs.readFileSync(`/proc/${p.pid}/status`, 'utf8');
+      assert.match(status, /^Seccomp:\s+2$/m);
+      assert.match(status, /^NoNewPrivs:\s+1$/m);
+      for (const ns of ['mnt', 'user', 'pid', 'net', 'ipc', 'uts']) {
+        assert.notEqual(fs.readlinkSync(`/proc/${p.pid}/ns/${ns}`), fs.readlinkSync(`/proc/self/ns/${ns}`), ns);
+      }
+    }
     const h = g.host;
     assert.throws(() => h.mkdir(path.join(root, 'x'), 0o755), is(linuxerr.EROFS));
     assert.throws(() => h.open(path.join(root, 'hello'), O_WRONLY), is(linuxerr.EROFS));

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 
 export interface Native {
-  spawnStub(path: string, sockFd: number): number;
+  /** spawnStub starts the traced stub with sockFd as its fd 3, in new namespaces unshareFlags (CLONE_NEW*; 0: the caller's). */
+  spawnStub(path: string, sockFd: number, unshareFlags: number): number;
   ptrace(req: number, tid: number, addr: number, data: number): number;
   getRegs(tid: number, out: BigUint64Array): number;
   setRegs(tid: number, regs: BigUint64Array): number;
@@ -23,9 +24,10 @@ export interface Native {
   ): number;
   inject(tid: number, gadget: number, nr: number, args: Float64Array, info: Int32Array): number;
   tgkill(tgid: number, tid: number, sig: number): number;
+  /** pokeData writes buf[off, off+len) at addr of stopped pid through PTRACE_POKEDATA (ignores page protections). */
+  pokeData(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
   vmRead(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
   vmWrite(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
-  openMem(pid: number): number;
   socketpair(domain: number, type: number, out: Int32Array): number;
   sendFds(sock: number, fds: Int32Array, data: Uint8Array): number;
   recvFds(sock: number, data: Uint8Array, fdsOut: Int32Array, flags: number): number;
@@ -48,6 +50,23 @@ export interface Native {
   unixConnect(path: string): number;
   /** flock applies flock(2) operation op (LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8). */
   flock(fd: number, op: number): number;
+  /** spawnNs is spawn through clone(cloneFlags): the child waits before exec until out[0] (returned) is closed.
+   *  flags: 1 setsid, 2 PR_SET_PDEATHSIG(SIGKILL), 4 become uid/gid 0 in the new user namespace. */
+  spawnNs(path: string, argv: string[], envp: string[], fds: Int32Array, flags: number, cloneFlags: number, out: Int32Array): number;
+  mount(source: string, target: string, fstype: string, flags: number, data: string): number;
+  umount2(target: string, flags: number): number;
+  pivotRoot(newRoot: string, putOld: string): number;
+  chdir(path: string): number;
+  /** mountSetattr is mount_setattr(AT_FDCWD, path, atFlags, {attrSet, attrClr, propagation}). */
+  mountSetattr(path: string, atFlags: number, attrSet: number, attrClr: number, propagation: number): number;
+  /** prlimit sets pid's limit (-1 = RLIM_INFINITY). */
+  prlimit(pid: number, resource: number, soft: number, hard: number): number;
+  /** seccompInstall sets no_new_privs and installs a filter (struct sock_filter[] bytes). */
+  seccompInstall(prog: Uint8Array, flags: number): number;
+  /** capSet sets the calling thread's effective and permitted capabilities to the mask (bits 0-31, 32-63). */
+  capSet(low: number, high: number): number;
+  /** openat is openat(2) (Node has no dirfd-relative open). */
+  openat(dirfd: number, path: string, flags: number, mode: number): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -3,13 +3,15 @@
 // from the thread that created the stubs (Node's main thread). Waits name a
 // tid or the sandbox's process group, never -1.
 
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import * as ptrace from '../../abi/linux/ptrace.js';
 import { SYSNO } from '../../abi/linux/sysno.js';
 import type { Platform, Stop, Thread } from '../platform.js';
 import { RegsDirty, StopKind } from '../platform.js';
 import { check, HostError, native, STUB_PATH } from './native.js';
 import { PtraceAddressSpace, PtraceThread } from './subprocess.js';
+import { stubFilter } from './stub_filter.js';
+import { readHostProcText } from '../hostproc.js';
 
 const OPTIONS =
   ptrace.PTRACE_O_EXITKILL | ptrace.PTRACE_O_TRACESYSGOOD | ptrace.PTRACE_O_TRACECLONE |
@@ -43,8 +45,12 @@ export class PtracePlatform implements Platform {
   private readonly info = new Int32Array(2);
   private readonly stopRegs = new BigUint64Array(ptrace.NUM_REGS);
   private readonly siginfoBuf = new Uint8Array(128);
+  private readonly stubNamespaces: number;
 
-  constructor() {
+  /** stubNamespaces: CLONE_NEW* flags the master stub (and so every stub)
+   *  gets beyond its creator's, e.g. a network namespace of its own. */
+  constructor(opts: { stubNamespaces?: number } = {}) {
+    this.stubNamespaces = opts.stubNamespaces ?? 0;
     this.gadget = stubEntry();
     const sp = new Int32Array(2);
     check('socketpair', native.socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, sp));
@@ -56,10 +62,10 @@ export class PtracePlatform implements Platform {
 
   /** startMaster spawns the clean stub every new address space is forked from. */
   private startMaster(): void {
-    const pid = check('spawnStub', native.spawnStub(STUB_PATH, this.stubSock));
+    const pid = check('spawnStub', native.spawnStub(STUB_PATH, this.stubSock, this.stubNamespaces));
     this.pgid = pid;
     check('PTRACE_SETOPTIONS', native.ptrace(ptrace.PTRACE_SETOPTIONS, pid, 0, OPTIONS));
-    const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    const maps = readHostProcText(`${pid}/maps`);
     const reserved: { start: number; end: number; name: string }[] = [];
     let vdso = 0;
     let stack: { start: number; end: number } | null = null;
@@ -85,7 +91,30 @@ export class PtracePlatform implements Platform {
     reserved.push({ start: top, end: top + 4096, name: '[stub]' });
     // The fresh scratch page is zero: use it as the empty signal set.
     as.syscall(SYSNO.rt_sigprocmask, 2 /* SIG_SETMASK */, this.scratch, 0, 8);
+    this.confineMaster(as);
     closeSync(this.stubSock);
+  }
+
+  /** confineMaster installs the stub filter in the master stub, inherited by
+   *  every address space forked from it: a system call made anywhere but the
+   *  gadget (that is, one the Sentry did not inject: guest calls never reach
+   *  seccomp under PTRACE_SYSEMU) kills the stub. no_new_privs comes first. */
+  private confineMaster(as: PtraceAddressSpace): void {
+    const prog = stubFilter(this.gadget);
+    const FPROG = this.scratch + 1024;
+    const INSNS = this.scratch + 1536;
+    if (INSNS + prog.length > this.scratch + 4096) throw new Error('stub filter does not fit the scratch page');
+    const fprog = new Uint8Array(16);
+    const dv = new DataView(fprog.buffer);
+    dv.setUint16(0, prog.length / 8, true);
+    dv.setBigUint64(8, BigInt(INSNS), true);
+    if (as.write(INSNS, prog, 0, prog.length) !== prog.length || as.write(FPROG, fprog, 0, 16) !== 16) {
+      throw new HostError('stub filter copy', 14);
+    }
+    const PR_SET_NO_NEW_PRIVS = 38;
+    const SECCOMP_SET_MODE_FILTER = 1;
+    check('stub prctl(PR_SET_NO_NEW_PRIVS)', as.syscall(SYSNO.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    check('stub seccomp', as.syscall(SYSNO.seccomp, SECCOMP_SET_MODE_FILTER, 0, FPROG));
   }
 
   /** adopt registers a new host thread that is in (or about to report) its initial stop. */
@@ -230,15 +259,6 @@ export class PtracePlatform implements Platform {
 
   setFPState(t: Thread, state: Uint8Array): void {
     check('SETREGSET', native.setRegset(t.tid, NT_X86_XSTATE, state));
-  }
-
-  /** pwrite and close are the platform's own host file operations. */
-  pwrite(fd: number, buf: Uint8Array, pos: number): void {
-    writeSync(fd, buf, 0, buf.length, pos);
-  }
-
-  close(fd: number): void {
-    closeSync(fd);
   }
 
   shutdown(): void {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseFlags } from '../config/flags.js';
 import type { FlagSpec } from '../config/flags.js';
 import type { Config } from '../config/config.js';
-import { exitCode, runSandbox } from '../boot/sandbox.js';
+import { runSandbox } from '../boot/sandbox.js';
 
 export const DO_FLAGS: FlagSpec[] = [
   { name: 'root', kind: 'string', help: 'root directory of the sandbox', default: '/' },
@@ -59,8 +59,5 @@ export async function doCmd(conf: Config, args: string[]): Promise<number> {
   });
   const envp = callerEnviron();
   const argv = [lookPath(rest[0], process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', root), ...rest.slice(1)];
-  const status = await runSandbox(conf, {
-    argv, envp, cwd, hostRoot: root, volumes, hostname: os.hostname(),
-  });
-  return exitCode(status);
+  return runSandbox(conf, { argv, envp, cwd, hostRoot: root, volumes, hostname: os.hostname(), ip: values.ip as string });
 }

@@ -34,6 +34,9 @@ export interface Config {
   log: string;
   logFormat: string;
   rootless: boolean;
+  systemdCgroup: boolean;
+  ignoreCgroups: boolean;
+  noSeccomp: boolean;
 }
 
 export function configFrom(v: FlagValues): Config {
@@ -48,5 +51,8 @@ export function configFrom(v: FlagValues): Config {
     log: v.log as string,
     logFormat: v['log-format'] as string,
     rootless: v.rootless as boolean,
+    systemdCgroup: v['systemd-cgroup'] === true,
+    ignoreCgroups: v['ignore-cgroups'] === true,
+    noSeccomp: v['no-seccomp'] === true,
   };
 }

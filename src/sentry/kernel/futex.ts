@@ -17,6 +17,7 @@ import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
 import { armDeadline } from './time.js';
+import { readHostProcText } from '../../platform/hostproc.js';
 
 export const FUTEX_WAITERS = 0x8000_0000;
 export const FUTEX_OWNER_DIED = 0x4000_0000;
@@ -211,7 +212,7 @@ function hostRangeOf(t: Task, v: Vma, addr: number): HostRange {
   if (c && c.start === v.start && c.end === v.end && addr >= c.range.start && addr < c.range.end) return c.range;
   let maps: string;
   try {
-    maps = readFileSync(`/proc/${t.thread.tid}/maps`, 'latin1');
+    maps = readHostProcText(`${t.thread.tid}/maps`);
   } catch {
     throw linuxerr.EFAULT;
   }

@@ -12,6 +12,7 @@ import type { MemoryManager } from '../mm/mm.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
 import type { ThreadGroup } from './thread_group.js';
+import { readHostProcText } from '../../platform/hostproc.js';
 
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
@@ -55,18 +56,23 @@ export function realtimeNs(): bigint {
 
 // CLOCK_BOOTTIME differs from CLOCK_MONOTONIC only by time spent suspended;
 // /proc/uptime (10 ms resolution) tells whether the host ever was.
-const bootOffset: bigint = (() => {
+let bootOffsetNs: bigint | null = null;
+function bootOffset(): bigint {
+  if (bootOffsetNs === null) bootOffsetNs = readBootOffset();
+  return bootOffsetNs;
+}
+function readBootOffset(): bigint {
   try {
-    const up = BigInt(Math.round(parseFloat(readFileSync('/proc/uptime', 'latin1').split(' ')[0]) * 1e9));
+    const up = BigInt(Math.round(parseFloat(readHostProcText('uptime').split(' ')[0]) * 1e9));
     const d = up - monotonicNs();
     return d > NS_PER_SEC ? d : 0n;
   } catch {
     return 0n;
   }
-})();
+}
 
 export function boottimeNs(): bigint {
-  return monotonicNs() + bootOffset;
+  return monotonicNs() + bootOffset();
 }
 
 /** CPU time split in user and system parts, in ns. */
@@ -85,7 +91,7 @@ interface HostStat {
 /** readHostStat reads utime/stime/faults of a host thread or process; null if it is gone. */
 function readHostStat(path: string): HostStat | null {
   try {
-    const s = readFileSync(path, 'latin1');
+    const s = readHostProcText(path);
     // Fields after "(comm)"; comm may hold spaces and parentheses.
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return {
@@ -100,7 +106,7 @@ function readHostStat(path: string): HostStat | null {
 /** schedstatNs reads a host thread's run time in ns (-1 when unavailable). */
 function schedstatNs(tid: number): bigint {
   try {
-    return BigInt(readFileSync(`/proc/${tid}/schedstat`, 'latin1').split(' ')[0]);
+    return BigInt(readHostProcText(`${tid}/schedstat`).split(' ')[0]);
   } catch {
     return -1n;
   }
@@ -125,7 +131,7 @@ function add(a: CpuTimes, b: CpuTimes): CpuTimes {
 function hostThreadCpu(t: Task): CpuTimes {
   if (t.state === TaskState.Dead) return ZERO;
   const tid = t.thread.tid;
-  const st = readHostStat(`/proc/${tid}/task/${tid}/stat`);
+  const st = readHostStat(`${tid}/task/${tid}/stat`);
   const ticks = st ? { user: st.user, sys: st.sys } : ZERO;
   const ns = schedstatNs(tid);
   return ns < 0n ? ticks : splitLike(ns, ticks);
@@ -194,12 +200,12 @@ export function memUsage(t: Task, thread: boolean): MemUsage {
   if (t.state === TaskState.Dead) return u;
   const tid = t.thread.tid;
   try {
-    const m = /VmHWM:\s*(\d+)/.exec(readFileSync(`/proc/${tid}/status`, 'latin1'));
+    const m = /VmHWM:\s*(\d+)/.exec(readHostProcText(`${tid}/status`));
     if (m) u.maxrssKiB = Number(m[1]);
   } catch {
     // The host thread is gone: report zeros.
   }
-  const st = readHostStat(thread ? `/proc/${tid}/task/${tid}/stat` : `/proc/${tid}/stat`);
+  const st = readHostStat(thread ? `${tid}/task/${tid}/stat` : `${tid}/stat`);
   if (st) {
     u.minflt = st.minflt;
     u.majflt = st.majflt;

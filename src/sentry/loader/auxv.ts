@@ -2,6 +2,7 @@
 // (CPU feature bits: the guest runs on the host's CPU).
 
 import { readFileSync } from 'node:fs';
+import { readHostProc } from '../../platform/hostproc.js';
 
 export const AT_NULL = 0;
 export const AT_PHDR = 3;
@@ -53,7 +54,7 @@ export function hostAuxv(): HostAuxv {
   if (cached) return cached;
   let m = new Map<number, number>();
   try {
-    m = parseAuxv(readFileSync('/proc/self/auxv'));
+    m = parseAuxv(readHostProc('self/auxv'));
   } catch {
     // Without /proc the guest sees no CPU feature bits; glibc then uses cpuid.
   }

@@ -180,7 +180,7 @@ export function doMmap(mm: MemoryManager, o: MmapOpts): number {
       isZero ? 0 : offset, zshared ? '/dev/zero (deleted)' : file.path, zshared ? SHMEM_DEV : stat.dev,
       zshared ? mm.nextShmIno++ : stat.ino);
     install(mm, v, flags);
-    if (!host && !isZero) copyFileData(mm, file, addr, len, offset, stat.size);
+    if (!host && !isZero) copyFileData(mm, file, addr, len, offset, stat.size, o.prot);
     return addr;
   }
   if (type === m.MAP_SHARED) {
@@ -232,14 +232,14 @@ export function install(mm: MemoryManager, v: Vma, flags: number): void {
 }
 
 /** copyFileData fills fresh anonymous memory at addr with the file's bytes from offset (for files without a host fd). */
-export function copyFileData(mm: MemoryManager, file: FileDescription, addr: number, len: number, offset: number, size: number): void {
+export function copyFileData(mm: MemoryManager, file: FileDescription, addr: number, len: number, offset: number, size: number, prot: number): void {
   const want = Math.max(0, Math.min(len, size - offset));
   const CHUNK = 1 << 20;
   const buf = new Uint8Array(Math.min(CHUNK, want));
   for (let done = 0; done < want; ) {
     const n = file.read(buf.subarray(0, Math.min(CHUNK, want - done)), offset + done);
     if (n <= 0) break;
-    mm.as.writeForce(addr + done, buf.subarray(0, n));
+    mm.as.writeForce(addr + done, buf.subarray(0, n), prot);
     done += n;
   }
 }
@@ -383,7 +383,7 @@ export function doMremap(mm: MemoryManager, oldAddr: number, oldLength: number, 
     hostCall(() => mm.as.mremap(oldAddr, oldLen, newLen, 0, 0));
     const ext = sliceVma({ ...v, end: newEnd }, v.end, newEnd);
     mm.vmas.insert(ext);
-    if (v.file && !v.hostFile) copyFileData(mm, v.file, ext.start, newEnd - ext.start, ext.offset, v.file.stat().size);
+    if (v.file && !v.hostFile) copyFileData(mm, v.file, ext.start, newEnd - ext.start, ext.offset, v.file.stat().size, v.prot);
     return oldAddr;
   }
   if (!mayMove) throw linuxerr.ENOMEM;
@@ -418,7 +418,7 @@ function move(mm: MemoryManager, v: Vma, oldAddr: number, oldLen: number, newAdd
   mm.vmas.insert(nv);
   if (!dontUnmap && oldLen > 0) mm.vmas.remove(oldAddr, oldAddr + oldLen);
   if (v.file && !v.hostFile && newLen > oldLen) {
-    copyFileData(mm, v.file, newAddr + oldLen, newLen - oldLen, nv.offset + oldLen, v.file.stat().size);
+    copyFileData(mm, v.file, newAddr + oldLen, newLen - oldLen, nv.offset + oldLen, v.file.stat().size, nv.prot);
   }
   return newAddr;
 }
@@ -455,7 +455,7 @@ export function doMadvise(mm: MemoryManager, addr: number, length: number, advic
         if (advice === m.MADV_FREE && (v.file || v.shared)) throw linuxerr.EINVAL;
         hostCall(() => mm.as.madvise(s, e - s, advice === m.MADV_FREE ? m.MADV_FREE : m.MADV_DONTNEED));
         // A private file copy must read as the file again, not as zeros.
-        if (v.file && !v.hostFile) copyFileData(mm, v.file, s, e - s, v.offset + (s - v.start), v.file.stat().size);
+        if (v.file && !v.hostFile) copyFileData(mm, v.file, s, e - s, v.offset + (s - v.start), v.file.stat().size, v.prot);
         break;
       case m.MADV_REMOVE:
         if (!v.shared) throw v.file ? linuxerr.EACCES : linuxerr.EINVAL;

@@ -28,6 +28,11 @@ export class GoferClient {
   private readonly fds = new Int32Array(4);
   private readonly onDeath: (why: string) => void;
 
+  /** fd is the socket (-1 once closed), for handing it to another process. */
+  get fd(): number {
+    return this.sock;
+  }
+
   constructor(sock: number, name: string, onDeath: (why: string) => void = () => {}) {
     this.sock = sock;
     this.name = name;

@@ -17,6 +17,7 @@ import { FileDescription } from '../../vfs/file_description.js';
 import type { FileDescriptionImpl, Stat, Timespec } from '../../vfs/file_description.js';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, WaitQueue } from '../../vfs/waiter.js';
 import { FIONREAD, TtyState, ttyIoctl, ttyState } from './tty.js';
+import { readHostProcText } from '../../../platform/hostproc.js';
 
 const READAHEAD = 64 * 1024;
 /** How long to wait before retrying a host fd that said EAGAIN (the caller made it non-blocking). */
@@ -169,7 +170,7 @@ export function hostStat(hostFd: number): Stat {
 /** hostFdInfo reads the host's position and open flags of one of the Sentry's fds. */
 export function hostFdInfo(hostFd: number): { pos: number; flags: number } {
   try {
-    const text = fs.readFileSync(`/proc/self/fdinfo/${hostFd}`, 'latin1');
+    const text = readHostProcText(`self/fdinfo/${hostFd}`);
     const pos = /^pos:\s*(\d+)/m.exec(text);
     const flags = /^flags:\s*([0-7]+)/m.exec(text);
     return { pos: pos ? Number(pos[1]) : 0, flags: flags ? parseInt(flags[1], 8) : 0 };
@@ -383,6 +384,11 @@ export class HostFileImpl implements FileDescriptionImpl {
   release(): void {
     if (this.outRetry) clearTimeout(this.outRetry);
     if (!this.owned) return;
+    // The terminal's shared input reads this fd: forget it, or a later
+    // terminal with the same rdev (a reused pty number) would read a closed fd.
+    if (this.tty) {
+      for (const [key, input] of ttyInputs) if (input === this.input && input.hostFd === this.hostFd) ttyInputs.delete(key);
+    }
     try {
       fs.closeSync(this.hostFd);
     } catch {
