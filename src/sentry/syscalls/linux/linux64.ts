@@ -11,12 +11,14 @@ import * as file from './sys_file.js';
 import * as futex from './sys_futex.js';
 import * as getdents from './sys_getdents.js';
 import * as identity from './sys_identity.js';
+import * as inotify from './sys_inotify.js';
 import * as ioctl from './sys_ioctl.js';
 import * as misc from './sys_misc.js';
 import * as mmap from './sys_mmap.js';
 import * as pipe from './sys_pipe.js';
 import * as poll from './sys_poll.js';
 import * as prctl from './sys_prctl.js';
+import * as privileged from './sys_privileged.js';
 import * as readWrite from './sys_read_write.js';
 import * as rlimit from './sys_rlimit.js';
 import * as sched from './sys_sched.js';
@@ -28,6 +30,7 @@ import * as time from './sys_time.js';
 import * as timer from './sys_timer.js';
 import * as timerfd from './sys_timerfd.js';
 import * as tls from './sys_tls.js';
+import * as xattr from './sys_xattr.js';
 
 const FAMILIES: Record<string, SyscallEntries> = {
   fd: fd.syscalls, file: file.syscalls, futex: futex.syscalls, getdents: getdents.syscalls, identity: identity.syscalls, ioctl: ioctl.syscalls,
@@ -36,6 +39,9 @@ const FAMILIES: Record<string, SyscallEntries> = {
   socket: socket.syscalls, stat: stat.syscalls, thread: thread.syscalls, time: time.syscalls, tls: tls.syscalls,
   eventfd: eventfd.syscalls, timer: timer.syscalls, timerfd: timerfd.syscalls,
   epoll: epoll.syscalls,
+  privileged: privileged.syscalls,
+  inotify: inotify.syscalls,
+  xattr: xattr.syscalls,
 };
 
 /** buildTable merges the family fragments; a number claimed twice is a build error. */

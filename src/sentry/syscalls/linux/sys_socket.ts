@@ -17,6 +17,7 @@ import type { Socket, SocketFamily } from '../../socket/socket.js';
 import { RecvRequest, SendRequest, familyOf, newSocketFile, socketOf } from '../../socket/socket.js';
 import '../../socket/unix/unix.js';
 import '../../socket/netstack/inet.js';
+import '../../socket/netlink/netlink.js';
 import type { FileDescription } from '../../vfs/file_description.js';
 import { EVENT_IN, EVENT_OUT } from '../../vfs/waiter.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
@@ -24,6 +25,8 @@ import { partial, supported } from '../syscalls.js';
 import { nofile } from './sys_pipe.js';
 import { MAX_RW_COUNT, checkRange, copyInIovecs } from './sys_read_write.js';
 
+/** CAP_NET_RAW guards packet and raw IP sockets. */
+const CAP_NET_RAW = 13;
 /** SOCK_MAX bounds socket(2)'s type argument. */
 const SOCK_MAX = 11;
 /** UIO_MAXIOV bounds sendmmsg/recvmmsg vectors. */
@@ -56,6 +59,9 @@ function family(t: Task, domain: number, type: number, typeArg: number): SocketF
   if (typeArg & ~(abi.SOCK_TYPE_MASK | abi.SOCK_NONBLOCK | abi.SOCK_CLOEXEC)) throw linuxerr.EINVAL;
   if (domain < 0 || domain >= abi.AF_MAX) throw linuxerr.EAFNOSUPPORT;
   if (type >= SOCK_MAX) throw linuxerr.EINVAL;
+  // Raw access to the wire needs CAP_NET_RAW; Linux checks it before anything the family does.
+  const raw = domain === abi.AF_PACKET || ((domain === abi.AF_INET || domain === abi.AF_INET6) && type === abi.SOCK_RAW);
+  if (raw && !t.creds.hasCap(CAP_NET_RAW)) throw linuxerr.EPERM;
   const fam = familyOf(domain);
   if (!fam) {
     t.kernel.log.warnOnce(`socket:af${domain}`, `socket family ${domain} is not supported (EAFNOSUPPORT)`);
