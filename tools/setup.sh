@@ -9,7 +9,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
     build-essential python3 make gcc g++ libc6-dev \
-    busybox-static bash coreutils grep sed gawk findutils diffutils procps manpages-dev runsc >/dev/null
+    busybox-static bash coreutils grep sed gawk findutils diffutils procps manpages-dev runsc \
+    iproute2 util-linux bsdutils curl >/dev/null
 fi
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 npm run build
