@@ -95,7 +95,8 @@ export class PtracePlatform implements Platform {
     closeSync(this.stubSock);
   }
 
-  /** confineMaster installs the stub filter in the master stub, inherited by
+  /** confineMaster makes the master stub non-dumpable with no core limit and
+   *  installs the stub filter in it, all inherited by
    *  every address space forked from it: a system call made anywhere but the
    *  gadget (that is, one the Sentry did not inject: guest calls never reach
    *  seccomp under PTRACE_SYSEMU) kills the stub. no_new_privs comes first. */
@@ -112,7 +113,15 @@ export class PtracePlatform implements Platform {
       throw new HostError('stub filter copy', 14);
     }
     const PR_SET_NO_NEW_PRIVS = 38;
+    const PR_SET_DUMPABLE = 4;
+    const RLIMIT_CORE = 4;
     const SECCOMP_SET_MODE_FILTER = 1;
+    // Not dumpable: no other host process may read the guest's memory through
+    // /proc or ptrace, and no core file of it is ever written on the host.
+    const ZERO_RLIMIT = this.scratch + 2048;
+    if (as.write(ZERO_RLIMIT, new Uint8Array(16), 0, 16) !== 16) throw new HostError('stub rlimit copy', 14);
+    check('stub prlimit(RLIMIT_CORE)', as.syscall(SYSNO.prlimit64, 0, RLIMIT_CORE, ZERO_RLIMIT, 0));
+    check('stub prctl(PR_SET_DUMPABLE)', as.syscall(SYSNO.prctl, PR_SET_DUMPABLE, 0, 0, 0, 0));
     check('stub prctl(PR_SET_NO_NEW_PRIVS)', as.syscall(SYSNO.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
     check('stub seccomp', as.syscall(SYSNO.seccomp, SECCOMP_SET_MODE_FILTER, 0, FPROG));
   }
