@@ -12,6 +12,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { isatty } from 'node:tty';
 import { PtracePlatform } from '../../platform/ptrace/ptrace.js';
 import { STUB_PATH, native } from '../../platform/ptrace/native.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
@@ -22,10 +23,11 @@ import type { ThreadGroup } from '../../sentry/kernel/thread_group.js';
 import { installSignals, sendToGroup, userInfo } from '../../sentry/kernel/signals.js';
 import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
 import type { VFS } from '../../sentry/vfs/vfs.js';
+import { ttyState } from '../../sentry/fsimpl/host/tty.js';
 import { startGofers } from '../../gofer/launcher.js';
 import type { Gofers } from '../../gofer/launcher.js';
 import type { Config } from '../config/config.js';
-import { applyResources, createCgroup, joinCgroup, relativePath, cgroupStats } from '../container/cgroup.js';
+import { cgroupStats, existingCgroup, joinCgroup, pidsDirs, relativePath } from '../container/cgroup.js';
 import { writeFileAtomic } from '../container/state.js';
 import type { ExitRecord } from '../container/state.js';
 import { Conn, ControlServer } from '../sandbox/control.js';
@@ -82,6 +84,26 @@ function sendReady(fd: number, m: ReadyMessage): void {
   }
 }
 
+/** Signals the host terminal driver sends to its foreground process group:
+ *  this process, once the container's terminal is its controlling one. */
+const TTY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGWINCH'];
+const TIOCSCTTY = 0x540e;
+const SI_KERNEL = 0x80;
+
+/** terminalKey makes the terminal of a `process.terminal` container this
+ *  process's controlling terminal, so that ^C, ^\\, ^Z and window-size changes
+ *  reach the Sentry as host signals (the host's line discipline generates
+ *  them, and this process is the only one in the terminal's foreground
+ *  group). Returns the terminal's key for its TtyState, or null. A process
+ *  that already has one (runsc run in the caller's terminal) keeps it: the
+ *  caller's terminal sends it the same signals. */
+function terminalKey(spec: Spec, stdio: number[]): string | null {
+  const fd = stdio[0];
+  if (!spec.process?.terminal || fd === undefined || fd < 0 || !isatty(fd)) return null;
+  native.ioctl(fd, TIOCSCTTY, null, 0);
+  return String(fs.fstatSync(fd).rdev);
+}
+
 /** masterStubPid finds the platform's master stub among this process's children. */
 function masterStubPid(): number {
   let kids: string[] = [];
@@ -132,6 +154,8 @@ class Sandbox {
   private initStatus: number | null = null;
   /** Connections waiting for a process's exit (exec, wait). */
   private readonly waiters = new Set<Conn>();
+  /** Exec'd processes with a terminal: pid -> the terminal's TtyState key. */
+  private readonly ttys = new Map<number, string>();
 
   constructor(readonly k: Kernel, readonly log: Log, readonly spec: Spec, readonly cgroupDirs: string[]) {
     // Pausing: a task about to return to guest code is held instead; running
@@ -199,7 +223,11 @@ class Sandbox {
     const s = req.signal ?? 15;
     if (!Number.isInteger(s) || s < 0 || s > 64) return conn.send({ error: `invalid signal ${s}` });
     let targets: ThreadGroup[];
-    if (req.pid !== undefined) {
+    const tty = req.pid !== undefined && req.foreground ? this.ttys.get(req.pid) : undefined;
+    if (tty !== undefined) {
+      const pg = ttyState(tty).fgPgid || req.pid;
+      targets = [...this.k.threadGroups.values()].filter((tg) => tg.pgid === pg);
+    } else if (req.pid !== undefined) {
       const tg = this.k.threadGroups.get(req.pid);
       if (!tg || tg.exiting) return conn.send({ error: `no such process ${req.pid}` });
       targets = [tg];
@@ -233,8 +261,10 @@ class Sandbox {
     }
     const tg = t.tg;
     let exited = false;
+    if (p.terminal && stdio[0] >= 0 && isatty(stdio[0])) this.ttys.set(tg.pid, String(fs.fstatSync(stdio[0]).rdev));
     this.waiters.add(conn);
     onExit(tg, (s) => {
+      this.ttys.delete(tg.pid);
       exited = true;
       this.waiters.delete(conn);
       conn.send({ exit: s });
@@ -355,11 +385,12 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     // Every stub is forked from the master stub: what it gets, they all get.
     const master = masterStubPid();
     const warn = (m: string): void => log.warning(m);
+    // The creator made the cgroup and spawned this process in it (cgroup.ts).
     const cg = spec.linux?.cgroupsPath;
     if (cg && !o.ignoreCgroups) {
-      cgroupDirs = createCgroup(relativePath(cg, o.systemdCgroup), warn);
-      applyResources(cgroupDirs, spec.linux?.resources, warn);
-      if (master > 0) joinCgroup(cgroupDirs, master, warn);
+      cgroupDirs = existingCgroup(relativePath(cg, o.systemdCgroup));
+      // Except the pids one, where only guest processes count: every stub is forked from the master.
+      if (master > 0) joinCgroup(pidsDirs(cgroupDirs), master, warn);
     }
     const oom = spec.process?.oomScoreAdj;
     if (oom !== undefined) {
@@ -396,10 +427,19 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     throw e;
   }
   const k = sb.k;
-  const forwarders = FORWARDED.map((s) => {
+  const fgTty = terminalKey(sb.spec, o.stdio ?? [0, 1, 2]);
+  const forwarders = [...FORWARDED, ...(fgTty !== null ? TTY_SIGNALS : [])].map((s) => {
     const f = (): void => {
       const init = k.init;
       const n = os.constants.signals[s];
+      if (fgTty !== null && (TTY_SIGNALS as string[]).includes(s)) {
+        // Typed on the container's terminal: for its foreground process group.
+        const pg = ttyState(fgTty).fgPgid || init?.pgid;
+        for (const tg of k.threadGroups.values()) {
+          if (tg.pgid === pg && !tg.exiting) sendToGroup(tg, n, userInfo(n, 0, 0, SI_KERNEL));
+        }
+        return;
+      }
       if (init && !init.exiting) sendToGroup(init, n, userInfo(n, 0, 0));
     };
     process.on(s, f);

@@ -15,7 +15,11 @@ import { ThreadGroup, newSigactions } from '../../sentry/kernel/thread_group.js'
 import type { Rlimits } from '../../sentry/kernel/thread_group.js';
 import { exitQueue } from '../../sentry/kernel/signals.js';
 import { MemoryManager } from '../../sentry/mm/mm.js';
+import * as fs from 'node:fs';
+import { isatty } from 'node:tty';
 import { hostFDFlags, newHostFD } from '../../sentry/fsimpl/host/host_fd.js';
+import { ttyState } from '../../sentry/fsimpl/host/tty.js';
+import type { FileDescription } from '../../sentry/vfs/file_description.js';
 import { FSContext } from '../../sentry/vfs/fs_context.js';
 import { kernelCaller } from '../../sentry/vfs/caller.js';
 import * as linux from '../../abi/linux/file.js';
@@ -162,12 +166,33 @@ export function startProcess(k: Kernel, p: Process, o: NewProcessOptions): Task 
   k.tasks.set(t.tid, t);
   k.vfs.initFSContext(t.fs, p.cwd);
   t.fs.umask = p.user.umask ?? 0o022;
+  // One description per terminal, as runc dups the pty slave onto 0, 1, 2:
+  // the Sentry reads a terminal through one host fd that must outlive the others.
+  const ttys = new Map<number, { file: FileDescription; hostFd: number }>();
+  const created: FileDescription[] = [];
   o.stdio.forEach((hostFd, i) => {
     if (hostFd < 0) return;
+    const st = fs.fstatSync(hostFd, { bigint: true });
+    const rdev = (Number(st.mode) & linux.S_IFMT) === linux.S_IFCHR && isatty(hostFd) ? Number(st.rdev) : -1;
+    const shared = rdev >= 0 ? ttys.get(rdev) : undefined;
+    if (shared) {
+      t.fdTable.setAt(i, shared.file, false);
+      // A received duplicate of the terminal is not needed (closed once).
+      if (o.ownFds && hostFd !== shared.hostFd && o.stdio.indexOf(hostFd) === i) fs.closeSync(hostFd);
+      return;
+    }
     const file = newHostFD(hostFd, hostFDFlags(hostFd), o.ownFds ? { owned: true } : { isStdio: true });
     t.fdTable.setAt(i, file, false);
-    file.decRef();
+    created.push(file);
+    if (rdev >= 0) {
+      ttys.set(rdev, { file, hostFd });
+      // The process leads its own session (no parent) with this terminal as
+      // its controlling one, in the foreground as after runc's setsid and
+      // TIOCSCTTY; an interactive shell spins on SIGTTIN otherwise.
+      if (p.terminal) ttyState(String(rdev)).fgPgid = tg.pgid;
+    }
   });
+  for (const f of created) f.decRef();
   const env = [...(p.env ?? [])];
   // As runc: a process without HOME gets its user's home directory.
   if (!o.keepEnv && !env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(k, p.user.uid)}`);

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isatty } from 'node:tty';
 import { check, native } from '../../platform/ptrace/native.js';
 import type { FlagSpec } from '../config/flags.js';
 import { openContainer, openPty, sendConsole, writePidFile } from '../container/container.js';
@@ -48,6 +49,9 @@ const EXEC_FLAGS: FlagSpec[] = [
   { name: 'ready-fd', kind: 'int', help: 'internal', default: -1 },
 ];
 const SPAWN_SETSID = 1;
+const TIOCSCTTY = 0x540e;
+/** Signals a terminal's driver sends its foreground process group. */
+const TTY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGWINCH'];
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
@@ -98,13 +102,19 @@ function execProcess(c: Opened, v: Record<string, unknown>, args: string[]): Pro
 
 /** proxy runs p in the container and resolves with its wait status. */
 function proxy(c: Opened, p: Process, stdio: number[], onStarted: (pid: number) => void): Promise<number> {
+  // A terminal process: the terminal's driver signals its foreground group
+  // (this process, once the terminal is its controlling one; see
+  // container_boot.ts), and those signals go to the guest's foreground group.
+  const tty = p.terminal === true && isatty(stdio[0]);
+  if (tty) native.ioctl(stdio[0], TIOCSCTTY, null, 0);
+  const signals = tty ? [...new Set([...FORWARDED, ...TTY_SIGNALS])] : FORWARDED;
   return new Promise((resolve, reject) => {
     let pid = 0;
     let settled = false;
     const forward = (sig: NodeJS.Signals): void => {
       if (!pid) return;
       try {
-        call(c.dir, { op: 'kill', pid, signal: os.constants.signals[sig] });
+        call(c.dir, { op: 'kill', pid, signal: os.constants.signals[sig], foreground: tty && TTY_SIGNALS.includes(sig) });
       } catch {
         // The process or the sandbox is gone.
       }
@@ -112,10 +122,10 @@ function proxy(c: Opened, p: Process, stdio: number[], onStarted: (pid: number) 
     const finish = (f: () => void): void => {
       if (settled) return;
       settled = true;
-      for (const s of FORWARDED) process.off(s, forward);
+      for (const s of signals) process.off(s, forward);
       f();
     };
-    for (const s of FORWARDED) process.on(s, forward);
+    for (const s of signals) process.on(s, forward);
     let stream: { close(): void };
     try {
       stream = open(c.dir, { op: 'exec', process: p }, stdio, (r) => {

@@ -5,7 +5,7 @@ import type { FlagSpec } from '../config/flags.js';
 import {
   createContainer, deleteContainer, killContainer, ociState, openContainer, startContainer,
 } from '../container/container.js';
-import type { Opened } from '../container/container.js';
+import type { Launched, Opened } from '../container/container.js';
 import { parseSignal } from '../container/signal.js';
 import { RuntimeError, readExit } from '../container/state.js';
 import { ControlUnavailable, call, open } from '../sandbox/control.js';
@@ -97,6 +97,7 @@ export async function run(ctx: CmdCtx, args: string[]): Promise<number> {
   // status are the container's, as with runc run.
   const boot = await import('../boot/container_boot.js');
   let handle: SandboxHandle | null = null;
+  let launched: Launched | null = null;
   const c = await createContainer(ctx, {
     ...opts,
     detached: false,
@@ -110,12 +111,15 @@ export async function run(ctx: CmdCtx, args: string[]): Promise<number> {
         throw new RuntimeError(e instanceof Error ? e.message : String(e));
       }
       const h = handle;
-      return { pid: process.pid, ready: { ok: true, cgroupDirs: h.cgroupDirs }, destroy: async () => {
+      launched = { pid: process.pid, ready: { ok: true }, destroy: async () => {
         h.kill();
         await h.finished;
       } };
+      return launched;
     },
   });
+  // This process is the sandbox: out of the container's cgroup before it is removed.
+  const leave = (): void => (launched as Launched | null)?.leaveCgroup?.();
   const h = handle as SandboxHandle | null;
   if (!h) throw new RuntimeError('the sandbox did not start');
   try {
@@ -123,10 +127,12 @@ export async function run(ctx: CmdCtx, args: string[]): Promise<number> {
   } catch (e) {
     h.kill();
     await h.finished;
+    leave();
     deleteContainer(ctx, c.id, true);
     throw e;
   }
   const code = await h.finished;
+  leave();
   if (!bool(values, 'keep')) deleteContainer(ctx, c.id, true);
   return code;
 }

@@ -1,9 +1,13 @@
 // The container's cgroup (linux.cgroupsPath), best effort: created when the
 // host's cgroup file system is writable, on cgroup v1 (one directory per
-// hierarchy) or v2 (one directory). The sandbox process puts the guest's host
-// processes (the ptrace stubs) in it, so limits apply to guest memory, tasks
-// and CPU time, and `docker stats` reads their usage from it. The Sentry and
-// Gofer processes stay outside: their Node heaps are not the container's.
+// hierarchy) or v2 (one directory). `runsc create` joins it just before it
+// spawns the sandbox process and leaves right after, so the sandbox process,
+// its Gofers and every stub are in it from their first instruction: limits
+// cover the guest's memory and also what the Sentry holds for it (the
+// overlay's in-memory upper layer, pipe buffers...), and the containerd shim,
+// which reads the cgroup of the pid in --pid-file, finds the container's
+// usage there (`docker stats`, OOM events). The v1 pids hierarchy is the
+// exception: only the stubs go there (see enterCgroup).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -105,6 +109,67 @@ export function createCgroup(rel: string, warn: (m: string) => void): string[] {
     }
   }
   return dirs;
+}
+
+/** CgroupPlace is where a process was, per hierarchy mount, before joining. */
+export type CgroupPlace = Map<string, string>;
+
+/** ownCgroups maps each hierarchy mount to this process's cgroup directory in it. */
+function ownCgroups(): CgroupPlace {
+  const out: CgroupPlace = new Map();
+  let text = '';
+  try {
+    text = fs.readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    return out;
+  }
+  const { version, list } = hierarchies();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const ctrls = m[1].split(',').filter(Boolean);
+    const h = version === 2 ? (ctrls.length === 0 ? list[0] : undefined)
+      : list.find((x) => x.controllers.length === ctrls.length && ctrls.every((c) => x.controllers.includes(c)));
+    if (h) out.set(h.mount, path.join(h.mount, m[2]));
+  }
+  return out;
+}
+
+/** pidsDirs picks, among a cgroup's directories, the v1 pids hierarchy's. */
+export function pidsDirs(dirs: string[]): string[] {
+  const pids = hierarchies().list.filter((h) => h.controllers.includes('pids')).map((h) => h.mount);
+  return dirs.filter((d) => pids.some((m) => d === m || d.startsWith(m + '/')));
+}
+
+/** enterCgroup moves this process into dirs and returns where it was, for
+ *  leaveCgroup. Not into a v1 pids hierarchy: pids.max counts host threads,
+ *  and the Sentry's and Gofers' own (Node's, libuv's) would eat the guest's
+ *  allowance; the sandbox puts its stubs there (joinStubs). */
+export function enterCgroup(dirs: string[], warn: (m: string) => void): CgroupPlace {
+  const before = ownCgroups();
+  const skip = new Set(pidsDirs(dirs));
+  joinCgroup(dirs.filter((d) => !skip.has(d)), process.pid, warn);
+  return before;
+}
+
+/** leaveCgroup moves this process back where enterCgroup found it (so the
+ *  container's cgroup can be removed while this process goes on). */
+export function leaveCgroup(place: CgroupPlace, dirs: string[]): void {
+  for (const d of dirs) {
+    for (const [mount, own] of place) {
+      if (d !== mount && !d.startsWith(mount + '/')) continue;
+      try {
+        write(path.join(own, 'cgroup.procs'), String(process.pid));
+      } catch {
+        // Best effort: the cgroup then stays until this process exits.
+      }
+    }
+  }
+}
+
+/** existingCgroup lists the container cgroup's directories that exist (for stats). */
+export function existingCgroup(rel: string): string[] {
+  return hierarchies().list.map((h) => path.join(h.mount, rel)).filter((d) => fs.existsSync(d));
 }
 
 /** joinCgroup moves host process pid into every directory of the cgroup. */

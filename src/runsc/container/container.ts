@@ -15,7 +15,8 @@ import { spawnSandbox } from '../sandbox/sandbox.js';
 import type { ReadyMessage } from '../boot/container_boot.js';
 import { loadSpec, rootfsPath } from '../specutils/spec.js';
 import type { Spec } from '../specutils/spec.js';
-import { removeCgroup } from './cgroup.js';
+import { applyResources, createCgroup, enterCgroup, leaveCgroup, relativePath, removeCgroup } from './cgroup.js';
+import type { CgroupPlace } from './cgroup.js';
 import { runHooks } from './hooks.js';
 import type { OciState } from './hooks.js';
 import {
@@ -136,6 +137,8 @@ export interface Launched {
   pid: number;
   ready: ReadyMessage;
   destroy?: () => Promise<void>;
+  /** leaveCgroup takes this process out of the container's cgroup (set for a sandbox in this process). */
+  leaveCgroup?: () => void;
 }
 
 /** Launcher starts the sandbox of a container being created. */
@@ -190,12 +193,27 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opene
     const stdio = pty ? [pty.slave, pty.slave, pty.slave] : [0, 1, 2].map((fd) => (fdOpen(fd) ? fd : -1));
     const globalArgs = [...ctx.globalArgs, '--root', root];
     if (ctx.conf.log) globalArgs.push('--log', path.resolve(ctx.conf.log));
-    launched = await (o.launch ?? spawnLauncher)({ globalArgs, bundle, id, dir, stdio });
+    // The sandbox process inherits the cgroup this process is in when it
+    // spawns it (see cgroup.ts); a sandbox in this process stays in it.
+    const cg = spec.linux?.cgroupsPath;
+    let place: CgroupPlace | null = null;
+    if (cg && !ctx.conf.ignoreCgroups) {
+      state.cgroupDirs = createCgroup(relativePath(cg, ctx.conf.systemdCgroup), ctx.warn);
+      writeState(dir, state);
+      applyResources(state.cgroupDirs, spec.linux?.resources, ctx.warn);
+      place = enterCgroup(state.cgroupDirs, ctx.warn);
+    }
+    const launch = o.launch ?? spawnLauncher;
+    try {
+      launched = await launch({ globalArgs, bundle, id, dir, stdio });
+    } finally {
+      if (place && !o.launch) leaveCgroup(place, state.cgroupDirs);
+    }
+    if (place && o.launch) launched.leaveCgroup = () => leaveCgroup(place!, state.cgroupDirs);
     const { pid, ready } = launched;
     state.pid = pid;
     state.pidStart = procStartTime(pid);
     if (!ready.ok) throw new RuntimeError(ready.error ?? 'the sandbox failed to start');
-    state.cgroupDirs = ready.cgroupDirs ?? [];
     if (pty) sendConsole(o.consoleSocket, pty.master);
     // prestart (deprecated) and createRuntime run in the runtime namespace
     // once the container exists; createContainer would run inside it.
@@ -210,6 +228,7 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opene
   } catch (e) {
     if (launched?.destroy) await launched.destroy();
     else if (state.pid > 0) killSandbox(c);
+    launched?.leaveCgroup?.();
     removeCgroup(state.cgroupDirs);
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;

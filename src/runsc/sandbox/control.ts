@@ -20,6 +20,9 @@ export interface ControlRequest {
   all?: boolean;
   /** pid: a guest pid (kill, wait of one process). */
   pid?: number;
+  /** foreground (kill with pid): signal the foreground process group of
+   *  pid's terminal instead, as the terminal driver does for ^C. */
+  foreground?: boolean;
   /** process: an OCI process object (exec). */
   process?: unknown;
 }

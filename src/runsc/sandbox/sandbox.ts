@@ -72,13 +72,26 @@ export function childEnv(): string[] {
   return Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT').map(([k, v]) => `${k}=${v ?? ''}`);
 }
 
+/** SANDBOX_THREADPOOL: libuv threads of a sandbox process. The Sentry reads
+ *  host terminals and pipes (container stdio, each exec'd process's) with
+ *  blocking reads on libuv's pool: with the default 4 threads, the fifth
+ *  interactive `docker exec -it` session got no I/O at all. */
+const SANDBOX_THREADPOOL = '64';
+
+/** sandboxEnv is the environment of a sandbox process (never the guest's: that comes from the spec). */
+export function sandboxEnv(): string[] {
+  const env = childEnv();
+  if (!process.env.UV_THREADPOOL_SIZE) env.push(`UV_THREADPOOL_SIZE=${SANDBOX_THREADPOOL}`);
+  return env;
+}
+
 /** spawnSandbox starts the sandbox process and waits until it is ready (or failed). */
 export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   const pair = new Int32Array(2);
   check('socketpair', native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, pair));
   const argv = [process.execPath, ...nodeArgs(), MAIN_JS, ...o.globalArgs,
     'boot', '--bundle', o.bundle, '--ready-fd', '3', o.id];
-  const env = childEnv();
+  const env = sandboxEnv();
   const pid = native.spawn(process.execPath, argv, env, new Int32Array([...o.stdio, pair[1]]), SPAWN_SETSID);
   fs.closeSync(pair[1]);
   if (pid < 0) {
