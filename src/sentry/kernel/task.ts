@@ -116,10 +116,11 @@ export class Task {
     if (this.state === TaskState.Dead) return Promise.reject(linuxerr.EINTR);
     if (signalPending(this)) return Promise.reject(linuxerr.ERESTARTSYS);
     return new Promise<void>((resolve, reject) => {
+      // Node clamps delays above 2^31-1 ms to 1 ms: callers must pass less.
       const timer = setTimeout(() => {
         this.interrupt = null;
         resolve();
-      }, ms);
+      }, Math.min(Math.max(ms, 0), 0x7fff_ffff));
       this.interrupt = (e) => {
         clearTimeout(timer);
         this.interrupt = null;

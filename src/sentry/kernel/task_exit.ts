@@ -127,7 +127,8 @@ function exitProcess(tg: ThreadGroup, status: number): void {
     reap(tg, false);
   } else {
     tg.zombie = true;
-    k.signalProcess?.(parent, tg.exitSignal, tg);
+    // clone(2)'s exit signal is any byte: Linux sends only a valid, non-zero one.
+    if (tg.exitSignal >= 1 && tg.exitSignal <= 64) k.signalProcess?.(parent, tg.exitSignal, tg);
     parent.childEvents.notify(EVENT_IN);
   }
 }

@@ -22,6 +22,8 @@ import { readHostProcText } from '../../../platform/hostproc.js';
 const READAHEAD = 64 * 1024;
 /** How long to wait before retrying a host fd that said EAGAIN (the caller made it non-blocking). */
 const RETRY_MS = 10;
+const MSG_DONTWAIT = 0x40;
+const MSG_CMSG_CLOEXEC = 0x4000_0000;
 
 /** hostError converts an exception from node:fs into the guest errno. */
 export function hostError(e: unknown): linuxerr.SyscallError {
@@ -67,8 +69,21 @@ class HostInput {
     this.waitQueue.notify(EVENT_IN | EVENT_HUP | EVENT_ERR);
   };
 
+  /** A socket is read without blocking (recvmsg MSG_DONTWAIT), never by a
+   *  thread-pool read: a read blocked there keeps Node, and so runsc, from
+   *  exiting, and a guest can start one just by polling its stdout. */
+  private readonly socket: boolean;
+  private readonly passedFds = new Int32Array(4);
+
   constructor(hostFd: number) {
     this.hostFd = hostFd;
+    let socket = false;
+    try {
+      socket = fs.fstatSync(hostFd).isSocket();
+    } catch {
+      // Not ours to judge here: reads report the error.
+    }
+    this.socket = socket;
   }
 
   get buffered(): number {
@@ -89,6 +104,15 @@ class HostInput {
     if (this.pending || this.ready) return;
     this.pending = true;
     const gen = this.generation;
+    if (this.socket) {
+      const r = native.recvFds(this.hostFd, this.buf, this.passedFds, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+      // Descriptors the peer passed along are nobody's in the sandbox.
+      for (const f of this.passedFds) if (f >= 0) fs.closeSync(f);
+      const err = r < 0 ? Object.assign(new Error('recvmsg'), { errno: r }) : null;
+      // Completed later, as a thread-pool read would be: callers expect no re-entry.
+      setImmediate(() => this.onRead(err, r < 0 ? 0 : r, gen));
+      return;
+    }
     fs.read(this.hostFd, this.buf, 0, READAHEAD, null, (err, n) => this.onRead(err, n, gen));
   }
 

@@ -3,7 +3,7 @@
 // description's lifetime; reads are synchronous preads on it.
 
 import * as linux from '../../../abi/linux/file.js';
-import type { HostFile } from '../../../platform/platform.js';
+import type { AddressSpace, HostFile } from '../../../platform/platform.js';
 import type { FileDescription, FileDescriptionImpl, Stat } from '../../vfs/file_description.js';
 import type { Inode } from '../../vfs/inode.js';
 import { seekPosition } from '../../vfs/impls.js';
@@ -15,13 +15,14 @@ export class HostFileImpl implements FileDescriptionImpl {
   private readonly hostFlags: number;
   private fd = -1;
   /** One HostFile per description: the platform caches what it passed to the stub by identity. */
-  private readonly hostFile: HostFile = { hostFd: () => this.hostFd() };
+  private readonly hostFile: HostFile;
 
   constructor(node: HostNode, statAs: Inode, flags: number) {
     this.node = node;
     this.statAs = statAs;
     // Read-only trees are only ever opened for reading.
     this.hostFlags = node.fs.readonly ? linux.O_RDONLY : flags & (linux.O_ACCMODE | linux.O_APPEND);
+    this.hostFile = { hostFd: () => this.hostFd(), stable: node.fs.readonly && node.fs.cache };
   }
 
   /** hostFd opens the host file on first use. */
@@ -34,6 +35,17 @@ export class HostFileImpl implements FileDescriptionImpl {
     const pos = offset < 0 ? fd.offset : offset;
     const n = this.node.fs.host.pread(this.hostFd(), dst, pos);
     if (offset < 0) fd.offset = pos + n;
+    return n;
+  }
+
+  /** readGuest reads up to len bytes at offset (-1: the position) into guest
+   *  memory at addr through the platform (as.preadInto); returns the count or
+   *  -errno, or null when the platform cannot. */
+  readGuest(fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number | null {
+    if (!as.preadInto) return null;
+    const pos = offset < 0 ? fd.offset : offset;
+    const n = as.preadInto(this.hostFile, addr, len, pos);
+    if (n > 0 && offset < 0) fd.offset = pos + n;
     return n;
   }
 

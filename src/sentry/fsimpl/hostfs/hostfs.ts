@@ -48,7 +48,8 @@ export class HostFilesystem implements FileSystem {
   }
 
   get source(): string {
-    return this.hostRoot;
+    // The host path stays private (/proc/mounts is guest-visible), as in gVisor.
+    return 'none';
   }
 
   get options(): string {

@@ -35,6 +35,9 @@ export interface WaitSource {
   mask: number;
 }
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMEOUT_MS = 0x7fff_ffff;
+
 /** waitAny waits until one of sources is notified (true), timeoutMs passes (false;
  *  negative waits forever), or the task is interrupted (rejects with the
  *  interrupter's error, ERESTARTSYS for a signal, else EINTR). */
@@ -55,10 +58,18 @@ export function waitAny(t: Task, sources: WaitSource[], timeoutMs: number): Prom
       }));
     }
     if (timeoutMs >= 0) {
-      timer = setTimeout(() => {
-        finish();
-        resolve(false);
-      }, timeoutMs);
+      // Node clamps delays above 2^31-1 ms to 1 ms: wait in steps towards the deadline.
+      const deadline = performance.now() + timeoutMs;
+      const arm = (): void => {
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          finish();
+          resolve(false);
+          return;
+        }
+        timer = setTimeout(arm, Math.min(left, MAX_TIMEOUT_MS));
+      };
+      timer = setTimeout(arm, Math.min(timeoutMs, MAX_TIMEOUT_MS));
     }
     // A signal passes the restart code (ERESTARTSYS) for signal delivery to resolve.
     t.interrupt = (e) => {
