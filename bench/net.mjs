@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Network benchmark: TCP throughput and connect+accept+close rate over
 // 127.0.0.1 (bench/net.c), natively, under tsvisor (--network=none: the
-// sandbox's netstack) and under gVisor with the ptrace platform.
+// sandbox's netstack; --network=host: host sockets) and under gVisor with the
+// ptrace platform.
 //
 //   node bench/net.mjs [--mib N] [--conns N] [--runs N] [--no-gvisor]
 //
@@ -38,6 +39,7 @@ function build() {
 const ENVS = [
   { key: 'native', title: 'native', prefix: [] },
   { key: 'tsvisor', title: 'tsvisor', prefix: [RUNSC, '--network=none', 'do'] },
+  { key: 'tsvisor-host', title: 'tsvisor (host)', prefix: [RUNSC, '--network=host', 'do'] },
   { key: 'gvisor', title: 'gVisor (ptrace)', prefix: [GVISOR, '--platform=ptrace', '--network=none', 'do'] },
 ].filter((e) => e.key !== 'gvisor' || (useGvisor && fs.existsSync(GVISOR)));
 

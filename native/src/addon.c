@@ -16,6 +16,7 @@ static napi_value init(napi_env env, napi_value exports) {
   register_pty(env, exports);
   register_runtime(env, exports);
   register_confine(env, exports);
+  register_net(env, exports);
   return exports;
 }
 

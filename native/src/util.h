@@ -59,5 +59,6 @@ void register_ns(napi_env env, napi_value exports);
 void register_pty(napi_env env, napi_value exports);
 void register_runtime(napi_env env, napi_value exports);
 void register_confine(napi_env env, napi_value exports);
+void register_net(napi_env env, napi_value exports);
 void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb);
 #endif

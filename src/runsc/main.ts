@@ -81,10 +81,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`runsc: invalid network type ${JSON.stringify(conf.network)} (sandbox, none or host)\n`);
     return 1;
   }
-  if (conf.network === 'host' && cmd !== 'gofer') {
-    // Say so rather than let a user believe guest sockets reach the host network.
-    process.stderr.write('runsc: warning: --network=host is not implemented yet: the sandbox has loopback only\n');
-  }
   const c = COMMANDS[cmd];
   if (!c) {
     process.stderr.write(`runsc: unknown subcommand ${JSON.stringify(cmd)}\n${help()}`);

@@ -28,6 +28,13 @@ export interface Native {
   pokeData(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
   vmRead(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
   vmWrite(pid: number, addr: number, buf: Uint8Array, off: number, len: number): number;
+  /** preadToVm reads up to len bytes of host fd at pos into pid's memory at addr through scratch (>= len bytes); bytes | -errno. */
+  preadToVm(fd: number, pos: number, len: number, pid: number, addr: number, scratch: Uint8Array): number;
+  /** mapFile maps len bytes of host fd read-only (MAP_SHARED) into the Sentry; address | -errno. */
+  mapFile(fd: number, len: number): number;
+  unmapFile(addr: number, len: number): number;
+  /** vmWriteFrom copies len bytes at the Sentry's address local (in a mapFile mapping) to pid's addr; bytes | -errno. */
+  vmWriteFrom(pid: number, addr: number, local: number, len: number): number;
   socketpair(domain: number, type: number, out: Int32Array): number;
   sendFds(sock: number, fds: Int32Array, data: Uint8Array): number;
   recvFds(sock: number, data: Uint8Array, fdsOut: Int32Array, flags: number): number;
@@ -67,6 +74,37 @@ export interface Native {
   capSet(low: number, high: number): number;
   /** openat is openat(2) (Node has no dirfd-relative open). */
   openat(dirfd: number, path: string, flags: number, mode: number): number;
+  renameat(olddirfd: number, oldPath: string, newdirfd: number, newPath: string): number;
+  // Host sockets for --network=host (native/src/net.c, src/sentry/socket/hostinet).
+  /** netSocket makes a non-blocking, close-on-exec host socket. */
+  netSocket(domain: number, type: number, protocol: number): number;
+  netBind(fd: number, addr: Uint8Array): number;
+  netConnect(fd: number, addr: Uint8Array): number;
+  netListen(fd: number, backlog: number): number;
+  /** netAccept accepts a non-blocking socket; the peer's address goes to addrOut, its length to lenOut[0]. */
+  netAccept(fd: number, addrOut: Uint8Array, lenOut: Int32Array): number;
+  netSendmsg(fd: number, data: Uint8Array, addr: Uint8Array | null, control: Uint8Array | null, flags: number): number;
+  /** netRecvmsg: info = [address length, control length, msg_flags]. */
+  netRecvmsg(fd: number, data: Uint8Array, addrOut: Uint8Array | null, controlOut: Uint8Array | null, flags: number, info: Int32Array): number;
+  /** netGetsockopt returns the option's length (its bytes in buf). */
+  netGetsockopt(fd: number, level: number, name: number, buf: Uint8Array): number;
+  netSetsockopt(fd: number, level: number, name: number, buf: Uint8Array): number;
+  /** netName returns the length of the socket's (peer: its peer's) address, stored in out. */
+  netName(fd: number, peer: number, out: Uint8Array): number;
+  netShutdown(fd: number, how: number): number;
+  /** netPoll returns fd's revents for events without waiting. */
+  netPoll(fd: number, events: number): number;
+  /** netIfconf is SIOCGIFCONF into out; returns the bytes of struct ifreq written. */
+  netIfconf(fd: number, out: Uint8Array): number;
+  /** netNotifier makes an epoll set watched from Node's loop: onReady runs when it has events. */
+  netNotifier(onReady: () => void): number;
+  /** netNotifierCtl is epoll_ctl(epfd, op, fd, events | EPOLLET). */
+  netNotifierCtl(epfd: number, op: number, fd: number, events: number): number;
+  /** netNotifierWait drains events without waiting: (fd, events) pairs in out; returns the count. */
+  netNotifierWait(epfd: number, out: Int32Array): number;
+  /** netNotifierWaker starts a thread that sends signo to the calling thread when the
+   *  set's events stay undrained (the main thread is in a bounded ptrace wait). */
+  netNotifierWaker(epfd: number, signo: number): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

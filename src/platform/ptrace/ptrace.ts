@@ -22,7 +22,7 @@ const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const NT_X86_XSTATE = 0x202;
 /** The real-time signal that interrupts a blocking wait (see native/src/ptrace.c). */
-const WAKE_SIGNAL = 61;
+export const WAKE_SIGNAL = 61;
 /** The host signal that interrupts a running guest thread (stubs have no children of their own). */
 const INTERRUPT_SIGNAL = 17; // SIGCHLD
 
@@ -129,7 +129,10 @@ export class PtracePlatform implements Platform {
   /** adopt registers a new host thread that is in (or about to report) its initial stop. */
   adopt(tid: number, tgid: number, as: PtraceAddressSpace, alreadyStopped = false): PtraceThread {
     if (!alreadyStopped) {
-      const r = native.wait(tid, -1, null, this.info);
+      let r: number;
+      // 0: a wake signal interrupted the wait (it is for the run loop, not us).
+      do r = native.wait(tid, -1, null, this.info);
+      while (r === 0);
       if (r !== tid) throw new HostError(`wait for new thread ${tid}`, r < 0 ? -r : 0);
     }
     const t = new PtraceThread(tid, tgid, as);

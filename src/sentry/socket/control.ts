@@ -117,6 +117,13 @@ export class ControlWriter {
     this.used += Math.min(cmsgSpace(data.length), this.room);
   }
 
+  /** putMessage adds a message of any level, cut short like put (host-backed sockets' messages). */
+  putMessage(level: number, type: number, data: Uint8Array): void {
+    const at = this.used;
+    this.put(type, data);
+    if (this.used > at) this.dv.setInt32(at + 8, level, true);
+  }
+
   /** putCreds adds an SCM_CREDENTIALS message. */
   putCreds(c: UCred): void {
     const d = new Uint8Array(12);

@@ -83,6 +83,8 @@ export class SendRequest {
   rights: FileDescription[] | null = null;
   /** Credentials given with SCM_CREDENTIALS (already checked), or null. */
   creds: UCred | null = null;
+  /** The control data as the guest gave it (host-backed families pass vetted messages on). */
+  control: Uint8Array | null = null;
 
   constructor(readonly src: ByteSource, readonly to: Uint8Array | null, readonly flags: number,
     /** nonblock: never return 'wait' (O_NONBLOCK, MSG_DONTWAIT, or a timeout that ran out). */
@@ -112,6 +114,8 @@ export class RecvRequest {
   creds: UCred | null = null;
   /** Family scratch state kept across waits (stream readers: whose credentials are being read). */
   credsLocked = false;
+  /** Control messages a host-backed family received (x86-64 cmsg layout), delivered after the rest. */
+  hostControl: Uint8Array | null = null;
 
   constructor(readonly dst: ByteSink, readonly flags: number, public nonblock: boolean,
     /** target: a stream read waits until this much is copied (MSG_WAITALL, SO_RCVLOWAT). */

@@ -18,6 +18,8 @@ import { RecvRequest, SendRequest, familyOf, newSocketFile, socketOf } from '../
 import '../../socket/unix/unix.js';
 import '../../socket/netstack/inet.js';
 import '../../socket/netlink/netlink.js';
+import { hostFamily } from '../../socket/hostinet/hostinet.js';
+import { forEachMessage } from '../../socket/hostinet/control.js';
 import type { FileDescription } from '../../vfs/file_description.js';
 import { EVENT_IN, EVENT_OUT } from '../../vfs/waiter.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
@@ -62,7 +64,8 @@ function family(t: Task, domain: number, type: number, typeArg: number): SocketF
   // Raw access to the wire needs CAP_NET_RAW; Linux checks it before anything the family does.
   const raw = domain === abi.AF_PACKET || ((domain === abi.AF_INET || domain === abi.AF_INET6) && type === abi.SOCK_RAW);
   if (raw && !t.creds.hasCap(CAP_NET_RAW)) throw linuxerr.EPERM;
-  const fam = familyOf(domain);
+  // --network=host: inet sockets are the host's (src/sentry/socket/hostinet).
+  const fam = hostFamily(t.kernel, domain) ?? familyOf(domain);
   if (!fam) {
     t.kernel.log.warnOnce(`socket:af${domain}`, `socket family ${domain} is not supported (EAFNOSUPPORT)`);
     throw linuxerr.EAFNOSUPPORT;
@@ -262,7 +265,9 @@ function checkCreds(t: Task, c: UCred): void {
 function attachControl(t: Task, s: Socket, req: SendRequest, control: number, len: number): void {
   if (len === 0) return;
   if (len > OPTMEM_MAX) throw linuxerr.ENOBUFS;
-  const c = parseControl(t.mm.copyIn(control, len));
+  const raw = t.mm.copyIn(control, len);
+  const c = parseControl(raw);
+  req.control = raw;
   if (c.fds) {
     if (!s.passesRights) throw linuxerr.EINVAL;
     const files = c.fds.map((fd) => t.fdTable.get(fd));
@@ -424,6 +429,7 @@ function deliverControl(t: Task, h: Msghdr, req: RecvRequest, flags: number): { 
     }
     w.putRights(fds, rights.length);
   }
+  if (req.hostControl) forEachMessage(req.hostControl, (level, type, data) => w.putMessage(level, type, data));
   if (w.used > 0) t.mm.copyOut(h.control, w.bytes());
   return { used: w.used, ctrunc: w.truncated ? abi.MSG_CTRUNC : 0 };
 }
