@@ -206,6 +206,14 @@ static napi_value Openat(napi_env env, napi_callback_info info) {
   return RET_ERRNO(syscall(SYS_openat, arg_i32(env, argv[0]), a, arg_i32(env, argv[2]), arg_i32(env, argv[3])));
 }
 
+/* renameat(olddirfd, old, newdirfd, new) -> 0 | -errno. */
+static napi_value Renameat(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  char a[4096], b[4096];
+  if (get_str(env, argv[1], a, sizeof(a)) < 0 || get_str(env, argv[3], b, sizeof(b)) < 0) return num(env, -EINVAL);
+  return RET_ERRNO(syscall(SYS_renameat, arg_i32(env, argv[0]), a, arg_i32(env, argv[2]), b));
+}
+
 void register_confine(napi_env env, napi_value exports) {
   export_fn(env, exports, "spawnNs", SpawnNs);
   export_fn(env, exports, "mount", Mount);
@@ -217,4 +225,5 @@ void register_confine(napi_env env, napi_value exports) {
   export_fn(env, exports, "seccompInstall", SeccompInstall);
   export_fn(env, exports, "capSet", CapSet);
   export_fn(env, exports, "openat", Openat);
+  export_fn(env, exports, "renameat", Renameat);
 }

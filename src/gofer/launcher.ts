@@ -32,6 +32,10 @@ export interface GoferOptions {
   rootless?: boolean;
   /** noSeccomp skips the Gofer's seccomp filter (--no-seccomp, for diagnosis). */
   noSeccomp?: boolean;
+  /** stderrFd is where its error messages go (default: runsc's stderr). It
+   *  must not be a pipe someone waits to close: the containerd shim waits
+   *  for EOF on runsc create's stderr, which a Gofer would hold open. */
+  stderrFd?: number;
 }
 
 export class GoferProcess {
@@ -57,7 +61,7 @@ export class GoferProcess {
     // its error messages, the socket as fd 3; an empty environment.
     let pid: number;
     try {
-      pid = launch({ kind: 'gofer', path: process.execPath, argv, env: process.env.TSVISOR_SECCOMP_LEARN === '1' ? ['TSVISOR_SECCOMP_LEARN=1'] : [], fds: [-1, -1, 2, pair[1]], setsid: true,
+      pid = launch({ kind: 'gofer', path: process.execPath, argv, env: process.env.TSVISOR_SECCOMP_LEARN === '1' ? ['TSVISOR_SECCOMP_LEARN=1'] : [], fds: [-1, -1, o.stderrFd ?? 2, pair[1]], setsid: true,
         rootless: o.rootless });
     } catch (e) {
       closeSync(pair[0]);
@@ -104,7 +108,7 @@ export interface Gofers {
  *  root and volumes without waiting for them: the caller does other start-up
  *  work while they load, then calls ready(). */
 export function spawnGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg: string) => void,
-  opts: { rootless?: boolean; noSeccomp?: boolean } = {}): Gofers & { ready(): void } {
+  opts: { rootless?: boolean; noSeccomp?: boolean; stderrFd?: number } = {}): Gofers & { ready(): void } {
   const root = realpathSync(hostRoot);
   const vols = volumes.map((v) => ({ ...v, hostPath: realpathSync(v.hostPath) }));
   // A directory is served read-write if any mount of it is.

@@ -6,6 +6,7 @@
 // shared memory, fd positions), never the guest's view of /proc.
 
 import { closeSync, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { native } from './ptrace/native.js';
 
 const O_RDONLY = 0;
@@ -63,4 +64,18 @@ export function hostMemory(): { total: number; free: number } {
   }
   const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024;
   return { total: kib('MemTotal'), free: kib('MemAvailable') || kib('MemFree') };
+}
+
+/** HOST_CPUS is the number of CPUs the Sentry may run on, read once at
+ *  start-up: libuv answers availableParallelism() from cgroup files it opens
+ *  by path, which the confined Sentry can't. */
+export const HOST_CPUS = Math.max(1, availableParallelism());
+
+/** hostLoadavg is os.loadavg() read through the /proc fd (libuv opens /proc/loadavg by path). */
+export function hostLoadavg(): number[] {
+  try {
+    return readHostProcText('loadavg').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return [0, 0, 0];
+  }
 }

@@ -97,3 +97,40 @@ test('runsc --rootless do, run by an unprivileged user, is root inside', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '0\nx\n');
 });
+
+test('an OCI container\'s sandbox process and its stubs are confined too', async () => {
+  const tmp = fs.mkdtempSync('/tmp/tsv-confine-');
+  try {
+    const rootfs = path.join(tmp, 'bundle/rootfs');
+    fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+    fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
+    fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
+    for (const n of ['sh', 'sleep']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', n));
+    const bundle = path.join(tmp, 'bundle');
+    assert.equal(spawnSync(RUNSC, ['spec', '--bundle', bundle]).status, 0);
+    const cfg = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    cfg.process.terminal = false;
+    cfg.process.args = ['sleep', '30'];
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(cfg));
+    const root = path.join(tmp, 'state');
+    const rs = (...a) => spawnSync(RUNSC, ['--root', root, ...a], { encoding: 'utf8' });
+    // stdio ignored: the detached container keeps whatever it is given.
+    const r = spawnSync(RUNSC, ['--root', root, 'run', '--detach', '--bundle', bundle, 'c1'], { stdio: 'ignore' });
+    assert.equal(r.status, 0);
+    try {
+      const sandbox = JSON.parse(rs('state', 'c1').stdout).pid;
+      assertConfined(sandbox, 'container sandbox');
+      assert.equal(field(sandbox, 'CapEff'), '0000000000080000');
+      assert.deepEqual(fs.readdirSync(`/proc/${sandbox}/root`), ['proc']);
+      const stubs = children(sandbox).filter((p) => field(p, 'Name') === 'stub');
+      assert.ok(stubs.length >= 2);
+      for (const s of stubs) assertConfined(s, 'container stub');
+      // runsc ps names the stubs by their host pids.
+      assert.deepEqual(JSON.parse(rs('ps', '--format', 'json', 'c1').stdout).every((p) => stubs.includes(p)), true);
+    } finally {
+      assert.equal(rs('delete', '--force', 'c1').status, 0);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

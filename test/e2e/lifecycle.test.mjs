@@ -205,7 +205,9 @@ test('run in the foreground: other commands reach it, signals are passed on', { 
   fs.closeSync(fd);
   const exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
   assert.ok(await until(() => rs(['state', id]).stdout.includes('"running"')), 'the container runs');
-  assert.equal(state(id).pid, child.pid, 'the run process is the container\'s process');
+  // As with runc run, the container's process is a child of the run process.
+  const ppid = Number(/^PPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${state(id).pid}/status`, 'utf8'))[1]);
+  assert.equal(ppid, child.pid, 'the sandbox process is a child of run');
   const e = rs(['exec', id, 'echo', 'exec works']);
   assert.equal(e.stdout, 'exec works\n', e.stderr);
   assert.equal(JSON.parse(ok(rs(['ps', '--format', 'json', id]), 'ps').stdout).length, 2);

@@ -14,8 +14,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isatty } from 'node:tty';
 import { PtracePlatform } from '../../platform/ptrace/ptrace.js';
-import { STUB_PATH, native } from '../../platform/ptrace/native.js';
+import { STUB_PATH, check, native } from '../../platform/ptrace/native.js';
+import { hostProcDir, readHostProcText, reopenHostProcDir } from '../../platform/hostproc.js';
+import { GoferClient } from '../../sentry/fsimpl/gofer/client.js';
+import { GoferHostFS } from '../../sentry/fsimpl/gofer/gofer_fs.js';
+import type { VolumeSpec } from '../../sentry/vfs/vfs.js';
+import type { GoferHandoff } from '../sandbox/sandbox.js';
+import { enterEmptyRoot, installFilter, makeMountsPrivate, mountOwnProc } from './confine.js';
+import { sentryFilter } from './filter.js';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS } from './launch.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
+import { enableHostNetwork } from '../../sentry/socket/hostinet/hostinet.js';
 import { Log } from '../../sentry/kernel/log.js';
 import type { Task } from '../../sentry/kernel/task.js';
 import { TaskState } from '../../sentry/kernel/task.js';
@@ -25,7 +34,6 @@ import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
 import type { VFS } from '../../sentry/vfs/vfs.js';
 import { ttyState } from '../../sentry/fsimpl/host/tty.js';
 import { startGofers } from '../../gofer/launcher.js';
-import type { Gofers } from '../../gofer/launcher.js';
 import type { Config } from '../config/config.js';
 import { cgroupStats, existingCgroup, joinCgroup, pidsDirs, relativePath } from '../container/cgroup.js';
 import { writeFileAtomic } from '../container/state.js';
@@ -50,6 +58,9 @@ export interface BootOptions {
   ignoreCgroups: boolean;
   /** stdio: the host fds that become the init's 0, 1, 2 (default: this process's). */
   stdio?: number[];
+  /** gofersFd: the Gofer handoff runsc wrote (sandbox/sandbox.ts); with it the
+   *  process is in namespaces of its own and confines itself once built. */
+  gofersFd?: number;
 }
 
 /** ReadyMessage is the one line boot writes on readyFd. */
@@ -132,7 +143,7 @@ function reapChildren(): void {
   const WALL = 0x40000000;
   let kids: number[] = [];
   try {
-    kids = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    kids = readHostProcText(`self/task/${process.pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return;
   }
@@ -143,6 +154,22 @@ function reapChildren(): void {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     }
   }
+}
+
+/** writeExitRecord replaces the exit record through the state directory's fd
+ *  (the confined sandbox can name no path). */
+function writeExitRecord(dirFd: number, text: string): void {
+  const O_WRONLY = 1;
+  const O_CREAT = 0o100;
+  const O_TRUNC = 0o1000;
+  const O_CLOEXEC = 0o2000000;
+  const fd = check('open exit record', native.openat(dirFd, 'exit.tmp', O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644));
+  try {
+    fs.writeSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+  check('rename exit record', native.renameat(dirFd, 'exit.tmp', dirFd, 'exit'));
 }
 
 /** Sandbox is one container's running Sentry. */
@@ -332,13 +359,38 @@ class Sandbox {
   }
 }
 
-/** buildVFS builds the container's root file system and mounts. */
-function buildVFS(spec: Spec, bundle: string, log: Log): { vfs: VFS; gofers: Gofers } {
-  const plan = planMounts(spec, bundle);
-  for (const n of plan.notes) log.debug(n);
+/** GoferSet is the Gofers a sandbox reads its files through. */
+interface GoferSet {
+  host: GoferHostFS;
+  hostRoot: string;
+  volumes: VolumeSpec[];
+  stop(): void;
+}
+
+/** ownGofers starts the Gofers from this process (a sandbox started unconfined, as in tests). */
+function ownGofers(spec: Spec, bundle: string, volumes: VolumeSpec[], log: Log): GoferSet {
   const rootfs = rootfsPath(spec, bundle);
   if (!fs.statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`rootfs ${rootfs}: not a directory`);
-  const gofers = startGofers(rootfs, plan.volumes, (m) => log.warning(m));
+  return startGofers(rootfs, volumes, (m) => log.warning(m));
+}
+
+/** handedGofers connects to the Gofers runsc started and handed over. */
+function handedGofers(h: GoferHandoff, log: Log): GoferSet {
+  const clients = h.gofers.map((g) => ({
+    hostPath: g.hostPath, client: new GoferClient(g.fd, g.hostPath, (why) => log.warning(`gofer for ${g.hostPath}: ${why}`)),
+  }));
+  return {
+    host: new GoferHostFS(clients), hostRoot: h.hostRoot, volumes: h.volumes,
+    // Hanging up ends them; runsc's caller (their parent's reaper) reaps them.
+    stop: () => clients.forEach((c) => c.client.close()),
+  };
+}
+
+/** buildVFS builds the container's root file system and mounts. */
+function buildVFS(spec: Spec, bundle: string, log: Log, handoff: GoferHandoff | null): { vfs: VFS; gofers: GoferSet } {
+  const plan = planMounts(spec, bundle);
+  for (const n of plan.notes) log.debug(n);
+  const gofers = handoff ? handedGofers(handoff, log) : ownGofers(spec, bundle, plan.volumes, log);
   try {
     const vfs = newSandboxVFS({ hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
     applyMounts(vfs, plan);
@@ -372,8 +424,10 @@ export interface SandboxHandle {
  *  runs in the sandbox process (`runsc boot`), or in `runsc run` itself. */
 export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
   const log = new Log(openLog(conf), conf.debug, conf.strace);
+  const confined = o.gofersFd !== undefined && o.gofersFd >= 0;
   let platform: PtracePlatform | null = null;
-  let gofers: Gofers | null = null;
+  let gofers: GoferSet | null = null;
+  let stateDirFd = -1;
   let cgroupDirs: string[] = [];
   let sb: Sandbox;
   let server: ControlServer;
@@ -381,7 +435,16 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     const spec = loadSpec(o.bundle);
     const rlimits = hostRlimits(); // before the Sentry raises its own
     native.setNofile(1 << 20);
-    platform = new PtracePlatform();
+    let handoff: GoferHandoff | null = null;
+    if (confined) {
+      handoff = JSON.parse(fs.readFileSync(o.gofersFd!, 'utf8')) as GoferHandoff;
+      fs.closeSync(o.gofersFd!);
+      // /proc must name this PID namespace's processes before the stubs start.
+      makeMountsPrivate();
+      mountOwnProc();
+      reopenHostProcDir();
+    }
+    platform = new PtracePlatform(confined ? { stubNamespaces: CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS } : {});
     // Every stub is forked from the master stub: what it gets, they all get.
     const master = masterStubPid();
     const warn = (m: string): void => log.warning(m);
@@ -402,12 +465,13 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
         }
       }
     }
-    const built = buildVFS(spec, o.bundle, log);
+    const built = buildVFS(spec, o.bundle, log, handoff);
     gofers = built.gofers;
     const k = new Kernel({ platform, vfs: built.vfs, log, hostname: spec.hostname ?? os.hostname() });
     if (spec.domainname) k.domainname = spec.domainname;
     k.alwaysPoll = true;
     installSignals(k);
+    if (conf.network === 'host') enableHostNetwork(k);
     sb = new Sandbox(k, log, spec, cgroupDirs);
     const stdio = (o.stdio ?? [0, 1, 2]).map((fd) => {
       try {
@@ -420,6 +484,16 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     const init = startProcess(k, spec.process!, { init: true, rlimits, stdio, ownFds: false });
     sb.setInit(init);
     server = new ControlServer(o.stateDir, (req, fds, conn) => sb.handle(req, fds, conn));
+    if (confined) {
+      // From here on the Sentry opens no path (but its exit record, in its state directory).
+      stateDirFd = fs.openSync(o.stateDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      enterEmptyRoot();
+      const CAP_SYS_PTRACE = 19;
+      check('capset', native.capSet(1 << CAP_SYS_PTRACE, 0));
+      if (!conf.noSeccomp) {
+        installFilter(sentryFilter({ procFd: hostProcDir(), hostNetwork: conf.network === 'host', stateDirFd }));
+      }
+    }
   } catch (e) {
     platform?.shutdown();
     gofers?.stop();
@@ -457,7 +531,8 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     const code = exitCode(status);
     const rec: ExitRecord = { status, code, time: new Date().toISOString() };
     try {
-      writeFileAtomic(`${o.stateDir}/exit`, JSON.stringify(rec) + '\n');
+      if (stateDirFd >= 0) writeExitRecord(stateDirFd, JSON.stringify(rec) + '\n');
+      else writeFileAtomic(`${o.stateDir}/exit`, JSON.stringify(rec) + '\n');
     } catch (e) {
       log.warning(`recording the exit status: ${String(e)}`);
     }

@@ -4,8 +4,8 @@
 // (only read-only opens below its own /proc directory fd), no execve, no
 // mount or namespace changes, no new processes, no ptrace attach (only its
 // own stubs, which are its children and the only other processes in its PID
-// namespace), no sockets but AF_UNIX (and AF_INET/AF_INET6 with
-// --network=host). Calls outside the list fail with EPERM.
+// namespace), no sockets but AF_UNIX (and AF_INET/AF_INET6 and
+// NETLINK_ROUTE with --network=host). Calls outside the list fail with EPERM.
 
 import { argIn, allowAll, learning, merge, nodeRuntime, rule } from '../../seccomp/node_runtime.js';
 import { compile, retErrno, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_LOG } from '../../seccomp/seccomp.js';
@@ -16,6 +16,8 @@ const EACCES = 13;
 const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
+const AF_NETLINK = 16;
+const NETLINK_ROUTE = 0;
 const O_ACCMODE = 3;
 const O_RDONLY = 0;
 const TIOCSTI = 0x5412;
@@ -33,6 +35,8 @@ export interface SentryFilterOptions {
   procFd: number;
   /** hostNetwork allows AF_INET/AF_INET6 sockets (--network=host). */
   hostNetwork: boolean;
+  /** stateDirFd, for a container's sandbox, is its state directory, where it records the exit status. */
+  stateDirFd?: number;
 }
 
 /** sentryRules returns the Sentry's allowlist. */
@@ -49,11 +53,15 @@ export function sentryRules(o: SentryFilterOptions): Rule[] {
     // Memory and files the Sentry owns.
     ...allowAll(['memfd_create', 'ftruncate', 'fallocate', 'fstatfs', 'fsync', 'fdatasync', 'getdents64', 'fchmod', 'fchown', 'flock'],
       'memory files for guest memory; operations on host files the Gofer handed over'),
-    rule('openat', 'read-only opens below its own /proc directory fd (CPU times, shared memory maps); every other open is refused',
-      [[{ arg: 0, eq32: o.procFd }, { arg: 2, mask: O_ACCMODE, value: O_RDONLY }]], { otherwise: retErrno(EACCES) }),
+    rule('openat', 'read-only opens below its own /proc directory fd (CPU times, shared memory maps); a container\'s sandbox also writes its exit record in its state directory; every other open is refused',
+      [[{ arg: 0, eq32: o.procFd }, { arg: 2, mask: O_ACCMODE, value: O_RDONLY }],
+        ...(o.stateDirFd !== undefined ? [[{ arg: 0, eq32: o.stateDirFd }]] : [])], { otherwise: retErrno(EACCES) }),
+    ...(o.stateDirFd !== undefined ? [rule('renameat', 'replacing the exit record atomically, within the state directory only',
+      [[{ arg: 0, eq32: o.stateDirFd }, { arg: 2, eq32: o.stateDirFd }]], { otherwise: retErrno(EPERM) })] : []),
     rule('open', 'never: the Sentry opens no path', undefined, { action: retErrno(EACCES) }),
     // Sockets.
-    rule('socket', 'AF_UNIX (and inet with --network=host)', argIn(0, domains)),
+    rule('socket', 'AF_UNIX (and inet, and NETLINK_ROUTE to read the host\'s interfaces and routes, with --network=host)',
+      [...argIn(0, domains), ...(o.hostNetwork ? [[{ arg: 0, eq32: AF_NETLINK }, { arg: 2, eq32: NETLINK_ROUTE }]] : [])]),
     rule('socketpair', 'AF_UNIX pairs for guest sockets and fd passing', argIn(0, [AF_UNIX])),
     ...allowAll(['bind', 'listen', 'accept4', 'accept', 'connect'], 'the control socket; host-network sockets'),
     // Terminal passthrough: the guest's ioctls on a host tty are forwarded,

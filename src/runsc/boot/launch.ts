@@ -42,6 +42,10 @@ export interface LaunchOptions {
   dieWithParent?: boolean;
   /** rootless maps the caller's uid to root even when it is host root. */
   rootless?: boolean;
+  /** keepRoot maps root inside to the host's root, not nobody (a container's
+   *  sandbox reads its bundle, which may be readable by root only, before it
+   *  confines itself). */
+  keepRoot?: boolean;
 }
 
 /** launchFlags returns the clone flags a sandbox process is started with. */
@@ -51,8 +55,8 @@ export function launchFlags(o: Pick<LaunchOptions, 'hostNetwork'>): number {
 }
 
 /** idMaps returns the uid_map and gid_map contents for a sandbox process. */
-export function idMaps(kind: LaunchOptions['kind'], uid: number, gid: number, rootless: boolean): { uid: string; gid: string; denySetgroups: boolean } {
-  if (rootless || uid !== 0) return { uid: `0 ${uid} 1\n`, gid: `0 ${gid} 1\n`, denySetgroups: true };
+export function idMaps(kind: LaunchOptions['kind'], uid: number, gid: number, rootless: boolean, keepRoot = false): { uid: string; gid: string; denySetgroups: boolean } {
+  if (rootless || uid !== 0 || keepRoot) return { uid: `0 ${uid} 1\n`, gid: `0 ${gid} 1\n`, denySetgroups: true };
   if (kind === 'gofer') return { uid: '0 0 4294967295\n', gid: '0 0 4294967295\n', denySetgroups: false };
   return { uid: `0 ${NOBODY} 1\n`, gid: `0 ${NOBODY} 1\n`, denySetgroups: true };
 }
@@ -63,7 +67,7 @@ export function launch(o: LaunchOptions): number {
   const flags = NS_BECOME_ROOT | (o.setsid ? NS_SETSID : 0) | (o.dieWithParent ? NS_PDEATHSIG : 0);
   const pid = check('spawn in namespaces', native.spawnNs(o.path, o.argv, o.env, Int32Array.from(o.fds), flags, launchFlags(o), out));
   try {
-    const m = idMaps(o.kind, process.getuid?.() ?? 0, process.getgid?.() ?? 0, o.rootless ?? false);
+    const m = idMaps(o.kind, process.getuid?.() ?? 0, process.getgid?.() ?? 0, o.rootless ?? false, o.keepRoot);
     if (m.denySetgroups) writeFileSync(`/proc/${pid}/setgroups`, 'deny');
     writeFileSync(`/proc/${pid}/uid_map`, m.uid);
     writeFileSync(`/proc/${pid}/gid_map`, m.gid);

@@ -31,6 +31,7 @@ import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, launch } from './launch.js';
 import { setupDoNetwork } from './network.js';
 import type { DoNetwork } from './network.js';
 import { configureNetwork } from '../../sentry/socket/netstack/stack.js';
+import { enableHostNetwork } from '../../sentry/socket/hostinet/hostinet.js';
 import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
 
 export interface SandboxSpec {
@@ -105,7 +106,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
     const entry = distEntry('runsc.mjs', 'runsc/main.js');
     pid = launch({
       kind: 'sentry', path: process.execPath,
-      argv: [process.execPath, '--max-semi-space-size=32', entry, 'sandbox', '--spec-fd', String(SPEC_FD)],
+      argv: [process.execPath, '--max-semi-space-size=32', ...(process.env.TSVISOR_SENTRY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), entry, 'sandbox', '--spec-fd', String(SPEC_FD)],
       // TZ: with none, glibc would open /etc/localtime when a log line is
       // stamped, after the Sentry has given up opening files.
       env: ['TZ=UTC', ...['TSVISOR_SECCOMP_LEARN', 'TSVISOR_TESTONLY_SENTRY_OPEN'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)],
@@ -145,8 +146,8 @@ function sandboxLink(conf: Config, ip?: string): DoNetwork | null {
   }
 }
 
-/** waitFor relays signals to pid until it exits, and resolves with its wait status. */
-function waitFor(pid: number): Promise<number> {
+/** waitFor relays signals to pid (a child) until it exits, and resolves with its wait status. */
+export function waitFor(pid: number): Promise<number> {
   return new Promise((resolve) => {
     const st = new Int32Array(1);
     const sigs = relayed();
@@ -214,6 +215,7 @@ export async function bootSandbox(specFd: number): Promise<number> {
   const k = new Kernel({ platform, vfs, log, hostname: spec.hostname });
   installSignals(k);
   if (spec.network) configureNetwork(k, spec.network);
+  if (conf.network === 'host') enableHostNetwork(k);
   // PID 1 is made as for a container's init, with all capabilities (the
   // spec has none to restrict) and the caller's stdio as host-backed fds.
   let t;

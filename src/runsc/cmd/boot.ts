@@ -11,6 +11,7 @@ export function bootCmd(ctx: CmdCtx, args: string[]): Promise<number> {
   const { values, rest } = parse([
     { name: 'bundle', kind: 'string', help: 'the bundle directory', default: '' },
     { name: 'ready-fd', kind: 'int', help: 'fd to report readiness on', default: -1 },
+    { name: 'gofers-fd', kind: 'int', help: 'fd of the Gofer handoff (JSON); the process then confines itself', default: -1 },
   ], args);
   needArgs('boot', rest, 1, 1, '--bundle DIR [--ready-fd N] <container-id>');
   const id = validateID(rest[0]);
@@ -19,6 +20,7 @@ export function bootCmd(ctx: CmdCtx, args: string[]): Promise<number> {
     id,
     stateDir: containerDir(ctx.conf.root, id),
     readyFd: values['ready-fd'] as number,
+    gofersFd: values['gofers-fd'] as number,
     systemdCgroup: ctx.flags['systemd-cgroup'] === true,
     ignoreCgroups: ctx.flags['ignore-cgroups'] === true,
   });

@@ -1,6 +1,7 @@
 // list, ps and events: what containers exist, what runs in one, and its
 // resource usage.
 
+import * as fs from 'node:fs';
 import { cgroupStats } from '../container/cgroup.js';
 import { ociState, openContainer, request } from '../container/container.js';
 import { RuntimeError, listIDs, statusOf } from '../container/state.js';
@@ -62,14 +63,40 @@ export function psCmd(ctx: CmdCtx, args: string[]): number {
     return 0;
   }
   const procs = request(c, { op: 'ps' }).procs ?? [];
+  // The sandbox names its stubs by the pids of its own PID namespace.
+  const toHost = hostPidMap(c.state.pid);
   if (format === 'json') {
-    process.stdout.write(JSON.stringify(procs.map((p) => p.hostPid)) + '\n');
+    process.stdout.write(JSON.stringify(procs.map((p) => toHost.get(p.hostPid) ?? p.hostPid)) + '\n');
     return 0;
   }
   const rows = [['UID', 'PID', 'PPID', 'C', 'STAT', 'STIME', 'TIME', 'CMD'],
     ...procs.map((p) => [String(p.uid), String(p.pid), String(p.ppid), '0', p.state, hms(p.start), '00:00:00', p.cmd])];
   process.stdout.write(table(rows));
   return 0;
+}
+
+/** hostPidMap maps the pids the sandbox process sees (its PID namespace's)
+ *  of its children, the stubs, to host pids, from the host's /proc. */
+export function hostPidMap(sandboxPid: number): Map<number, number> {
+  const m = new Map<number, number>();
+  let kids: number[] = [];
+  try {
+    for (const t of fs.readdirSync(`/proc/${sandboxPid}/task`)) {
+      const c = fs.readFileSync(`/proc/${sandboxPid}/task/${t}/children`, 'utf8').trim();
+      if (c) kids.push(...c.split(/\s+/).map(Number));
+    }
+  } catch {
+    kids = [];
+  }
+  for (const k of kids) {
+    try {
+      const ns = /^NSpid:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${k}/status`, 'utf8'))?.[1].trim().split(/\s+/).map(Number);
+      if (ns && ns.length > 1) m.set(ns[ns.length - 1], k);
+    } catch {
+      // gone
+    }
+  }
+  return m;
 }
 
 /** parseDuration reads a Go duration ("5s", "100ms", "1m30s"). */
@@ -106,7 +133,8 @@ export async function eventsCmd(ctx: CmdCtx, args: string[]): Promise<number> {
     let data: Record<string, unknown>;
     try {
       const r = call(c.dir, { op: 'stats' });
-      data = r.stats ?? {};
+      // The cgroup's files are read here: the confined sandbox has no /sys.
+      data = { ...(r.stats ?? {}), ...cgroupStats(c.state.cgroupDirs) };
     } catch {
       data = cgroupStats(c.state.cgroupDirs);
     }

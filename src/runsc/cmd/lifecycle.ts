@@ -9,8 +9,7 @@ import type { Launched, Opened } from '../container/container.js';
 import { parseSignal } from '../container/signal.js';
 import { RuntimeError, readExit } from '../container/state.js';
 import { ControlUnavailable, call, open } from '../sandbox/control.js';
-import type { SandboxHandle } from '../boot/container_boot.js';
-import { exitCode } from '../boot/sandbox.js';
+import { exitCode, waitFor } from '../boot/sandbox.js';
 import { bool, needArgs, parse, str } from './common.js';
 import type { CmdCtx } from './common.js';
 
@@ -92,47 +91,19 @@ export async function run(ctx: CmdCtx, args: string[]): Promise<number> {
     startContainer(ctx, c.id);
     return 0;
   }
-  // In the foreground the sandbox runs in this process: one Node start-up
-  // less than create + start, and this process's stdio, signals and exit
+  // In the foreground the sandbox is a child of this process, in this
+  // process's session, so the caller's terminal, signals (relayed) and exit
   // status are the container's, as with runc run.
-  const boot = await import('../boot/container_boot.js');
-  let handle: SandboxHandle | null = null;
-  let launched: Launched | null = null;
-  const c = await createContainer(ctx, {
-    ...opts,
-    detached: false,
-    launch: async (a) => {
-      try {
-        handle = boot.buildSandbox(ctx.conf, {
-          bundle: a.bundle, id: a.id, stateDir: a.dir, readyFd: -1, stdio: a.stdio,
-          systemdCgroup: ctx.flags['systemd-cgroup'] === true, ignoreCgroups: ctx.flags['ignore-cgroups'] === true,
-        });
-      } catch (e) {
-        throw new RuntimeError(e instanceof Error ? e.message : String(e));
-      }
-      const h = handle;
-      launched = { pid: process.pid, ready: { ok: true }, destroy: async () => {
-        h.kill();
-        await h.finished;
-      } };
-      return launched;
-    },
-  });
-  // This process is the sandbox: out of the container's cgroup before it is removed.
-  const leave = (): void => (launched as Launched | null)?.leaveCgroup?.();
-  const h = handle as SandboxHandle | null;
-  if (!h) throw new RuntimeError('the sandbox did not start');
+  const c = await createContainer(ctx, { ...opts, detached: false });
   try {
-    startContainer(ctx, c.id, () => h.start());
+    startContainer(ctx, c.id);
   } catch (e) {
-    h.kill();
-    await h.finished;
-    leave();
     deleteContainer(ctx, c.id, true);
     throw e;
   }
-  const code = await h.finished;
-  leave();
+  const status = await waitFor(c.state.pid);
+  const sig = status & 0x7f;
+  const code = sig ? 128 + sig : (status >> 8) & 0xff;
   if (!bool(values, 'keep')) deleteContainer(ctx, c.id, true);
   return code;
 }

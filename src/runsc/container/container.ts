@@ -142,7 +142,7 @@ export interface Launched {
 }
 
 /** Launcher starts the sandbox of a container being created. */
-export type Launcher = (a: { globalArgs: string[]; bundle: string; id: string; dir: string; stdio: number[] }) => Promise<Launched>;
+export type Launcher = (a: { globalArgs: string[]; bundle: string; id: string; dir: string; stdio: number[]; conf: Config; setsid: boolean }) => Promise<Launched>;
 
 export interface CreateOptions {
   id: string;
@@ -155,7 +155,7 @@ export interface CreateOptions {
   launch?: Launcher;
 }
 
-const spawnLauncher: Launcher = (a) => spawnSandbox({ globalArgs: a.globalArgs, bundle: a.bundle, id: a.id, stdio: a.stdio });
+const spawnLauncher: Launcher = (a) => spawnSandbox({ globalArgs: a.globalArgs, bundle: a.bundle, id: a.id, stdio: a.stdio, conf: a.conf, setsid: a.setsid });
 
 /** createContainer starts a sandbox for the bundle and leaves it `created`. */
 export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opened> {
@@ -205,7 +205,8 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opene
     }
     const launch = o.launch ?? spawnLauncher;
     try {
-      launched = await launch({ globalArgs, bundle, id, dir, stdio });
+      // Detached sandboxes get a session of their own; one in the foreground (run) keeps the caller's terminal.
+      launched = await launch({ globalArgs, bundle, id, dir, stdio, conf: ctx.conf, setsid: o.detached });
     } finally {
       if (place && !o.launch) leaveCgroup(place, state.cgroupDirs);
     }

@@ -1,20 +1,30 @@
 // Starting a container's sandbox process, on the CLI side: `runsc create`
-// spawns `node dist/runsc/main.js <global flags> boot ...` in a new session
-// (detached from the caller's terminal and signals), as its own child, so
-// that once create exits the process is reparented to the caller's
-// subreaper (the containerd shim), which reaps it and takes its exit status
-// as the container's. The sandbox reports readiness with one JSON line on
-// fd 3 (a socketpair).
+// starts the container's Gofers, then launches `node dist/runsc/main.js
+// <global flags> boot ...` in namespaces of its own (boot/launch.ts) and a
+// new session (detached from the caller's terminal and signals; `run` in the
+// foreground keeps its session), as its own child, so that once create exits
+// the process is reparented to the caller's subreaper (the containerd shim),
+// which reaps it and takes its exit status as the container's. The sandbox
+// gets the Gofers' sockets (and a JSON description of them on fd 4), reports
+// readiness with one JSON line on fd 3 (a socketpair), then confines itself.
 
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { check, distEntry, native } from '../../platform/ptrace/native.js';
+import { spawnGofers } from '../../gofer/launcher.js';
+import type { Gofers } from '../../gofer/launcher.js';
+import type { VolumeSpec } from '../../sentry/vfs/vfs.js';
 import type { ReadyMessage } from '../boot/container_boot.js';
+import { launch } from '../boot/launch.js';
+import { planMounts } from '../boot/mounts.js';
+import type { Config } from '../config/config.js';
+import { RuntimeError } from '../container/state.js';
+import { loadSpec, rootfsPath } from '../specutils/spec.js';
+import type { Spec } from '../specutils/spec.js';
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
-const SPAWN_SETSID = 1;
 const WNOHANG = 1;
 const READY_TIMEOUT_MS = 120_000;
 
@@ -28,6 +38,44 @@ export interface SpawnOptions {
   id: string;
   /** stdio: the container's fds 0, 1, 2 (-1: closed). */
   stdio: number[];
+  /** conf: runsc's configuration (network mode, rootless, seccomp). */
+  conf: Config;
+  /** setsid: a session of its own (default); `run` in the foreground keeps the caller's. */
+  setsid?: boolean;
+}
+
+/** GoferHandoff tells the sandbox process which of its fds serve which host tree. */
+export interface GoferHandoff {
+  hostRoot: string;
+  volumes: VolumeSpec[];
+  gofers: { hostPath: string; fd: number }[];
+}
+
+const READY_FD = 3;
+const GOFERS_FD = 4;
+const FIRST_GOFER_FD = 5;
+
+/** startContainerGofers starts the Gofers of a bundle's root file system and
+ *  volumes, from runsc: the sandbox runs in a user namespace that sees no
+ *  host file it does not own, so it cannot start them itself. */
+export function startContainerGofers(spec: Spec, bundle: string, conf: Config, warn: (m: string) => void): Gofers {
+  const plan = planMounts(spec, bundle);
+  const rootfs = rootfsPath(spec, bundle);
+  if (!fs.statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new RuntimeError(`rootfs ${rootfs}: not a directory`);
+  // Not create's stderr: the containerd shim waits for it to close.
+  const errFd = fs.openSync(conf.debugLog || '/dev/null', 'a');
+  let g: ReturnType<typeof spawnGofers>;
+  try {
+    g = spawnGofers(rootfs, plan.volumes, warn, { rootless: conf.rootless, noSeccomp: conf.noSeccomp, stderrFd: errFd });
+  } finally {
+    fs.closeSync(errFd);
+  }
+  try {
+    g.ready();
+  } catch (e) {
+    throw new RuntimeError((e as Error).message);
+  }
+  return g;
 }
 
 export interface Spawned {
@@ -87,17 +135,38 @@ export function sandboxEnv(): string[] {
 
 /** spawnSandbox starts the sandbox process and waits until it is ready (or failed). */
 export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
+  const spec = loadSpec(o.bundle);
+  native.setNofile(1 << 20); // inherited: the sandbox may not raise it in its user namespace
+  const gofers = startContainerGofers(spec, o.bundle, o.conf, (m) => process.stderr.write(`runsc: ${m}\n`));
+  const handoff: GoferHandoff = {
+    hostRoot: gofers.hostRoot, volumes: gofers.volumes,
+    gofers: gofers.procs.map((p, i) => ({ hostPath: p.root, fd: FIRST_GOFER_FD + i })),
+  };
+  const MFD_CLOEXEC = 1;
+  const handoffFd = check('memfd_create', native.memfdCreate('tsvisor-gofers', MFD_CLOEXEC));
+  fs.writeSync(handoffFd, JSON.stringify(handoff), 0, 'utf8'); // at offset 0: the reader starts there
   const pair = new Int32Array(2);
   check('socketpair', native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, pair));
   const argv = [process.execPath, ...nodeArgs(), MAIN_JS, ...o.globalArgs,
-    'boot', '--bundle', o.bundle, '--ready-fd', '3', o.id];
-  const env = sandboxEnv();
-  const pid = native.spawn(process.execPath, argv, env, new Int32Array([...o.stdio, pair[1]]), SPAWN_SETSID);
-  fs.closeSync(pair[1]);
-  if (pid < 0) {
+    'boot', '--bundle', o.bundle, '--ready-fd', String(READY_FD), '--gofers-fd', String(GOFERS_FD), o.id];
+  let pid: number;
+  try {
+    pid = launch({
+      kind: 'sentry', keepRoot: true, path: process.execPath, argv, env: sandboxEnv(),
+      fds: [...o.stdio, pair[1], handoffFd, ...gofers.procs.map((p) => p.client.fd)],
+      setsid: o.setsid ?? true, hostNetwork: o.conf.network === 'host', rootless: o.conf.rootless,
+    });
+  } catch (e) {
     fs.closeSync(pair[0]);
-    check('spawn sandbox', pid);
+    gofers.stop();
+    throw e;
+  } finally {
+    fs.closeSync(pair[1]);
+    fs.closeSync(handoffFd);
   }
+  // The sandbox holds the Gofers' sockets now: they end when it does, and
+  // whoever reaps this process's orphans reaps them.
+  for (const p of gofers.procs) p.client.close();
   const line = await readLine(pair[0], READY_TIMEOUT_MS);
   let ready: ReadyMessage;
   if (line === null) {

@@ -8,7 +8,6 @@
 // host can change words concurrently, which is why the PI paths set
 // FUTEX_WAITERS with an atomic host operation before relying on a value.
 
-import { readFileSync } from 'node:fs';
 import * as linuxerr from '../../abi/linux/errno.js';
 import { SyscallError } from '../../abi/linux/errno.js';
 import type { MemoryManager } from '../mm/mm.js';

@@ -6,7 +6,6 @@
 // guest code (/proc/<tid>/schedstat in ns when the host has it,
 // /proc/<tid>/stat ticks otherwise), plus what exited threads used.
 
-import { readFileSync } from 'node:fs';
 import * as linuxerr from '../../abi/linux/errno.js';
 import type { MemoryManager } from '../mm/mm.js';
 import type { Task } from './task.js';

@@ -1,7 +1,6 @@
 // Auxiliary vector entry types, and the host's values the guest inherits
 // (CPU feature bits: the guest runs on the host's CPU).
 
-import { readFileSync } from 'node:fs';
 import { readHostProc } from '../../platform/hostproc.js';
 
 export const AT_NULL = 0;

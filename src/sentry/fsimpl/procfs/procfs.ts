@@ -4,8 +4,6 @@
 // as is (CPUs, memory).
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
 import type { Task } from '../../kernel/task.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_misc.js';
@@ -14,7 +12,7 @@ import { isTask } from '../../vfs/special.js';
 import type { DirOps, Spec } from './synthetic.js';
 import { ProcFS, SynthDir, dir, file, link, rootOwner, sysctl, tableOps, text } from './synthetic.js';
 import { callerTask, taskDir } from './task.js';
-import { hostMemory, readHostProcText } from '../../../platform/hostproc.js';
+import { HOST_CPUS, hostLoadavg, hostMemory, readHostProcText } from '../../../platform/hostproc.js';
 
 let cpuinfoCache: string | null = null;
 function cpuinfo(): string {
@@ -54,7 +52,7 @@ function meminfo(): string {
 }
 
 function statText(k: Kernel): string {
-  const n = availableParallelism();
+  const n = HOST_CPUS;
   const up = uptimeSec(k);
   const cpu = (name: string) => `${name} 0 0 0 ${Math.floor(up * 100)} 0 0 0 0 0 0\n`;
   let s = cpu('cpu ');
@@ -124,7 +122,7 @@ const rootTable: Record<string, Spec> = {
   filesystems: text(FILESYSTEMS),
   loadavg: file((c) => {
     const k = kernelOf(c);
-    const l = loadavg();
+    const l = hostLoadavg();
     let last = 0;
     for (const id of k.tasks.keys()) last = Math.max(last, id);
     return `${l.map((x) => x.toFixed(2)).join(' ')} 1/${k.tasks.size} ${last}\n`;
@@ -134,7 +132,7 @@ const rootTable: Record<string, Spec> = {
   swaps: text('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
   uptime: file((c) => {
     const up = uptimeSec(kernelOf(c));
-    return `${up.toFixed(2)} ${(up * availableParallelism()).toFixed(2)}\n`;
+    return `${up.toFixed(2)} ${(up * HOST_CPUS).toFixed(2)}\n`;
   }),
   version: file(() => `Linux version ${UTS_RELEASE} (root@tsvisor) (gcc) ${UTS_VERSION}\n`),
   sys: dir(sysTable),

@@ -2,7 +2,6 @@
 // inside the sandbox. Values describe the sandbox (guest pids, guest
 // credentials, the guest's mappings), never the Sentry.
 
-import { readFileSync } from 'node:fs';
 import type { Task } from '../../kernel/task.js';
 import type { ThreadGroup } from '../../kernel/thread_group.js';
 import { mapsText } from '../../mm/maps.js';

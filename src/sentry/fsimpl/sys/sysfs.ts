@@ -1,7 +1,7 @@
 // /sys, minimal: a read-only tree with what common programs read (the CPU
 // lists glibc's get_nprocs uses).
 
-import { availableParallelism } from 'node:os';
+import { HOST_CPUS } from '../../../platform/hostproc.js';
 import { kernelCaller } from '../../vfs/caller.js';
 import type { Caller } from '../../vfs/inode.js';
 import type { TmpfsDir } from '../tmpfs/tmpfs.js';
@@ -24,7 +24,7 @@ function put(c: Caller, d: TmpfsDir, name: string, content: string): void {
 export function newSysfs(): Tmpfs {
   const fs = new Tmpfs({ type: 'sysfs', source: 'sysfs', mode: 0o555, magic: SYSFS_MAGIC, options: '' });
   const c = kernelCaller();
-  const cpus = `0-${availableParallelism() - 1}\n`;
+  const cpus = `0-${HOST_CPUS - 1}\n`;
   const cpu = mkdirs(c, fs.root, 'devices/system/cpu');
   for (const f of ['online', 'possible', 'present']) put(c, cpu, f, cpus);
   mkdirs(c, fs.root, 'fs/cgroup');

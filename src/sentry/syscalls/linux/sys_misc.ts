@@ -3,7 +3,6 @@
 // syscalls a sandbox refuses (syslog, reboot) or lacks (rseq, kcmp).
 
 import { randomFillSync } from 'node:crypto';
-import { loadavg } from 'node:os';
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
 import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../../kernel/setid.js';
@@ -13,7 +12,7 @@ import { boottimeNs, NS_PER_SEC } from '../../kernel/time.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
 import { partial, supported, unimplemented } from '../syscalls.js';
 import { RLIMIT_NICE } from './sys_rlimit.js';
-import { hostMemory } from '../../../platform/hostproc.js';
+import { hostLoadavg, hostMemory } from '../../../platform/hostproc.js';
 
 /** The kernel release guests see: gVisor's choice, old enough that programs
  *  probing for features by version stay on well-trodden paths. */
@@ -100,7 +99,7 @@ export function sysinfo(t: Task, a: SyscallArgs): number {
   const v = new DataView(b.buffer);
   const up = boottimeNs();
   v.setBigInt64(0, up / NS_PER_SEC + (up % NS_PER_SEC ? 1n : 0n), true);
-  loadavg().forEach((l, i) => v.setBigUint64(8 + 8 * i, BigInt(Math.round(l * (1 << SI_LOAD_SHIFT))), true));
+  hostLoadavg().forEach((l, i) => v.setBigUint64(8 + 8 * i, BigInt(Math.round(l * (1 << SI_LOAD_SHIFT))), true));
   v.setBigUint64(32, BigInt(hostMemory().total), true);
   v.setBigUint64(40, BigInt(hostMemory().free), true);
   let procs = 0;

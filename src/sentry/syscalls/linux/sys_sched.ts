@@ -2,7 +2,7 @@
 // guest code; these record what the guest asked for and report it back. Guests see CPUs
 // 0..n-1, n being the host CPUs available to the Sentry.
 
-import { availableParallelism } from 'node:os';
+import { HOST_CPUS } from '../../../platform/hostproc.js';
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
 import { CAP_SYS_NICE } from '../../kernel/setid.js';
@@ -23,7 +23,7 @@ const SCHED_RESET_ON_FORK = 0x4000_0000;
 const RR_TIMESLICE_NS = 100_000_000n;
 
 /** NCPU is the number of CPUs guests see. */
-export const NCPU = Math.max(1, availableParallelism());
+export const NCPU = HOST_CPUS;
 /** cpumask_size(): bytes of a CPU mask, whole longs. */
 export const CPUMASK_SIZE = 8 * Math.ceil(NCPU / 64);
 
