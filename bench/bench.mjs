@@ -3,7 +3,12 @@
 // (./bin/runsc do) and under gVisor (/usr/bin/runsc, if installed), then the
 // resident memory of an idle sandbox.
 //
-//   node bench/bench.mjs [--seconds S] [--only TEST,...] [--no-gvisor]
+//   node bench/bench.mjs [--seconds S] [--rounds N] [--only TEST,...] [--no-gvisor]
+//
+// With --rounds N every test runs N times, the environments interleaved in
+// each round (the host is shared and noisy): the table shows medians, the
+// ratios are medians of the per-round ratios, and the notes give each
+// environment's min-max spread.
 //
 // Loops run inside the guest (bench/bench.c) and time themselves with
 // clock_gettime, so sandbox start-up is only counted by the "hello" row.
@@ -13,13 +18,14 @@ import path from 'node:path';
 import { REPO, RUNSC, BUILD, run, descendants, killTree } from '../test/diff/harness.mjs';
 
 const args = process.argv.slice(2);
-let seconds = 1.0, only = null, useGvisor = true;
+let seconds = 1.0, only = null, useGvisor = true, rounds = 1;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--seconds') seconds = Number(args[++i]);
   else if (args[i] === '--only') only = args[++i].split(',');
   else if (args[i] === '--no-gvisor') useGvisor = false;
+  else if (args[i] === '--rounds') rounds = Math.max(1, Number(args[++i]) | 0);
   else {
-    console.error('usage: node bench/bench.mjs [--seconds S] [--only TEST,...] [--no-gvisor]');
+    console.error('usage: node bench/bench.mjs [--seconds S] [--rounds N] [--only TEST,...] [--no-gvisor]');
     process.exit(2);
   }
 }
@@ -131,7 +137,16 @@ const fmtTime = (ns) => {
   if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
   return `${(ns / 1e9).toFixed(2)} s`;
 };
-const ratio = (a, b) => (a?.ns && b?.ns ? `${(a.ns / b.ns).toFixed(1)}x` : '-');
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+// With rounds, the ratio is the median of the per-round ratios (each pair ran back to back).
+const ratio = (a, b) => {
+  if (!a?.ns || !b?.ns) return '-';
+  const per = a.runs && b.runs && a.runs.length === b.runs.length ? a.runs.map((x, i) => x / b.runs[i]) : [a.ns / b.ns];
+  return `${median(per).toFixed(per.length > 1 ? 2 : 1)}x`;
+};
 const cell = (r) => (r ? (r.error ? 'n/a' : fmtTime(r.ns)) : '-');
 
 function table(rows) {
@@ -158,10 +173,26 @@ try {
   const notes = [];
   for (const t of TESTS) {
     const row = { label: t.label };
+    const runs = {};
+    for (let r = 0; r < rounds; r++) {
+      for (const env of envs) {
+        if (runs[env.key] === null) continue;
+        process.stderr.write(`  ${t.name} / ${env.key}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ''} ...\n`);
+        const m = await measure(env, t);
+        if (m.error) {
+          notes.push(`${t.name} under ${env.title}: ${m.error}`);
+          runs[env.key] = null;
+          row[env.key] = m;
+          continue;
+        }
+        (runs[env.key] ??= []).push(m.ns);
+      }
+    }
     for (const env of envs) {
-      process.stderr.write(`  ${t.name} / ${env.key} ...\n`);
-      row[env.key] = await measure(env, t);
-      if (row[env.key].error) notes.push(`${t.name} under ${env.title}: ${row[env.key].error}`);
+      const v = runs[env.key];
+      if (!v) continue;
+      row[env.key] = { ns: median(v), runs: v };
+      if (rounds > 1) notes.push(`${t.name} ${env.title}: median ${fmtTime(median(v))}, min ${fmtTime(Math.min(...v))}, max ${fmtTime(Math.max(...v))}`);
     }
     if (t.name === 'seqread') {
       const mibs = envs.map((e) => `${e.title} ${row[e.key]?.ns ? (64 * 1e9 / row[e.key].ns).toFixed(0) : 'n/a'}`);

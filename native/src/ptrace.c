@@ -53,7 +53,10 @@ static napi_value SpawnStub(napi_env env, napi_callback_info info) {
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (pid < 0) return num(env, -saved);
   int status;
-  if (waitpid(pid, &status, __WALL) < 0) return num(env, -errno);
+  int w;
+  do w = waitpid(pid, &status, __WALL);
+  while (w < 0 && errno == EINTR);
+  if (w < 0) return num(env, -errno);
   if (!WIFSTOPPED(status)) return num(env, -ECHILD);
   return num(env, pid);
 }
@@ -123,7 +126,16 @@ static napi_value GetSiginfo(napi_env env, napi_callback_info info) {
  * wait4 returns EINTR. */
 static int wake_sig = 0;
 static timer_t wake_timer;
-static void noop_handler(int sig) { (void)sig; }
+/* Set by a delivery of the wake signal: timer_fired by any, wake_external
+ * by one not from the timer (a tgkill from another thread of the Sentry that
+ * wants the event loop to run, see native/src/net.c). */
+static volatile sig_atomic_t timer_fired, wake_external;
+static void noop_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)uc;
+  timer_fired = 1;
+  if (si->si_code != SI_TIMER) wake_external = 1;
+}
 
 /* initWaitTimeout(signo) -> 0 | -errno. Call once, from the tracer thread. */
 static napi_value InitWaitTimeout(napi_env env, napi_callback_info info) {
@@ -131,7 +143,8 @@ static napi_value InitWaitTimeout(napi_env env, napi_callback_info info) {
   int sig = arg_i32(env, argv[0]);
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = noop_handler;
+  sa.sa_sigaction = noop_handler;
+  sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   if (sigaction(sig, &sa, NULL) < 0) return num(env, -errno);
   struct sigevent sev;
@@ -144,6 +157,15 @@ static napi_value InitWaitTimeout(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* When the armed timer fires (CLOCK_MONOTONIC ns), 0 when disarmed. */
+static int64_t armed_until = 0;
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void arm(int timeout_us) {
   struct itimerspec its;
   memset(&its, 0, sizeof(its));
@@ -153,17 +175,47 @@ static void arm(int timeout_us) {
 }
 
 /* do_wait waits for target (a tid, or -pgid) with __WALL. timeout_us < 0 blocks;
- * 0 polls (WNOHANG); > 0 gives up after that long. Returns the tid, 0 on
- * timeout, or -errno. On a stop, regs (if given) receives the stopped thread's
- * registers. */
+ * 0 polls (WNOHANG); > 0 gives up after at most that long. Returns the tid, 0
+ * on timeout, or -errno. On a stop, regs (if given) receives the stopped
+ * thread's registers.
+ * The timer stays armed across waits that end with a stop: a busy loop of
+ * bounded waits arms it once per period instead of twice per wait (two
+ * system calls per guest syscall). It may so fire outside a wait: callers
+ * retry EINTR (the Gofer client does), and the next wait then times out at
+ * once, which is the purpose of the bound anyway (an event loop turn). */
 static int do_wait(int target, int timeout_us, int *status, void *regs) {
   int flags = __WALL | (timeout_us == 0 ? WNOHANG : 0);
-  int armed = timeout_us > 0 && wake_sig != 0;
-  if (armed) arm(timeout_us);
-  int r = waitpid(target, status, flags);
-  int err = errno;
-  if (armed) arm(0);
-  if (r < 0) return err == EINTR ? 0 : -err;
+  if (timeout_us > 0 && wake_sig != 0) {
+    int64_t now = mono_ns();
+    if (timer_fired || (armed_until != 0 && armed_until <= now)) {
+      /* Fired since the last wait, outside it: the bound has passed (or
+       * another thread asked for an event loop turn). */
+      timer_fired = 0;
+      wake_external = 0;
+      armed_until = 0;
+      int r = waitpid(target, status, flags | WNOHANG);
+      if (r > 0 && regs && WIFSTOPPED(*status)) ptrace(PTRACE_GETREGS, r, 0, regs);
+      return r < 0 ? (errno == EINTR ? 0 : -errno) : r;
+    }
+    int64_t until = now + (int64_t)timeout_us * 1000;
+    if (armed_until == 0 || armed_until > until) {
+      arm(timeout_us);
+      armed_until = until;
+    }
+  }
+  int r, err;
+  for (;;) {
+    r = waitpid(target, status, flags);
+    err = errno;
+    if (r >= 0 || err != EINTR) break;
+    int stale = timer_fired && !wake_external;
+    timer_fired = 0;
+    wake_external = 0;
+    armed_until = 0;
+    /* An unbounded wait outlives a bound left armed by an earlier one. */
+    if (!(stale && timeout_us < 0)) return 0;
+  }
+  if (r < 0) return -err;
   if (r > 0 && regs && WIFSTOPPED(*status)) ptrace(PTRACE_GETREGS, r, 0, regs);
   return r;
 }
@@ -242,7 +294,10 @@ static napi_value Inject(napi_env env, napi_callback_info info) {
   for (;;) {
     if (ptrace(PTRACE_CONT, tid, 0, 0) < 0) { out[0] = 1; return num(env, -errno); }
     int status;
-    if (waitpid(tid, &status, __WALL) < 0) { out[0] = 1; return num(env, -errno); }
+    int w;
+    do w = waitpid(tid, &status, __WALL);
+    while (w < 0 && errno == EINTR); /* the wait timer may be left armed (do_wait) */
+    if (w < 0) { out[0] = 1; return num(env, -errno); }
     if (!WIFSTOPPED(status)) { out[0] = 1; return num(env, -ESRCH); }
     int event = status >> 16;
     if (event != 0) {

@@ -8,6 +8,10 @@ import type { Regs } from '../abi/linux/regs.js';
 export interface HostFile {
   /** hostFd returns the Sentry's host fd for this file. */
   hostFd(): number;
+  /** stable says the file's size and bytes do not change while it is open (a
+   *  read-only tree whose metadata the Sentry caches): reads may then go
+   *  through a mapping of it made once. */
+  readonly stable?: boolean;
 }
 
 /** StopKind says why a thread stopped. */
@@ -70,6 +74,10 @@ export interface AddressSpace {
    *  u32 at addr, atomically with respect to the guest's threads. Returns 0,
    *  or -EFAULT. Optional: without it futex words are updated non-atomically. */
   atomicOp32?(addr: number, op: number): number;
+  /** preadInto reads up to len bytes of file at pos into guest memory at
+   *  addr in one native step (no JS buffer, one crossing). Returns the count
+   *  (short at end of file or at a bad guest page) or -errno. Optional. */
+  preadInto?(file: HostFile, addr: number, len: number, pos: number): number;
   /** fork makes a copy-on-write copy of this address space (one thread, a copy of `from`). */
   fork(from: Thread): Thread;
   /** shareVM makes a new host process sharing this address space (CLONE_VM without a thread group). */
