@@ -14,6 +14,7 @@ import { check, distEntry, native } from '../../platform/ptrace/native.js';
 import { hostProcDir, reopenHostProcDir } from '../../platform/hostproc.js';
 import { ENOENT } from '../../abi/linux/errno.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
+import { testOnlyLimits } from '../../sentry/kernel/limits.js';
 import { Log } from '../../sentry/kernel/log.js';
 import { installSignals } from '../../sentry/kernel/signals.js';
 import type { Rlimits } from '../../sentry/kernel/thread_group.js';
@@ -109,7 +110,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
       argv: [process.execPath, '--max-semi-space-size=32', ...(process.env.TSVISOR_SENTRY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), entry, 'sandbox', '--spec-fd', String(SPEC_FD)],
       // TZ: with none, glibc would open /etc/localtime when a log line is
       // stamped, after the Sentry has given up opening files.
-      env: ['TZ=UTC', ...['TSVISOR_SECCOMP_LEARN', 'TSVISOR_TESTONLY_SENTRY_OPEN'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)],
+      env: ['TZ=UTC', ...['TSVISOR_SECCOMP_LEARN', 'TSVISOR_TESTONLY_SENTRY_OPEN', 'TSVISOR_TESTONLY_MEMORY_LIMIT', 'TSVISOR_TESTONLY_MAX_TASKS', 'TSVISOR_TESTONLY_MAX_FILES'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)],
       fds: [0, 1, 2, specFd, logFd, ...gofers.procs.map((p) => p.client.fd), ...(net ? [net.fd] : [])],
       hostNetwork: conf.network === 'host', dieWithParent: true, rootless: conf.rootless,
     });
@@ -212,7 +213,7 @@ export async function bootSandbox(specFd: number): Promise<number> {
   if (!conf.noSeccomp) installFilter(sentryFilter({ procFd: hostProcDir(), hostNetwork: conf.network === 'host' }));
   testOnlyOpen(log);
   const vfs = newSandboxVFS({ hostRoot: spec.hostRoot, volumes: spec.volumes, host: new GoferHostFS(clients) });
-  const k = new Kernel({ platform, vfs, log, hostname: spec.hostname });
+  const k = new Kernel({ platform, vfs, log, hostname: spec.hostname, ...testOnlyLimits(process.env) });
   installSignals(k);
   if (spec.network) configureNetwork(k, spec.network);
   if (conf.network === 'host') enableHostNetwork(k);

@@ -5,6 +5,7 @@
 
 import * as linuxerr from '../../abi/linux/errno.js';
 import type { FileDescription } from '../vfs/file_description.js';
+import { sandboxLimits } from './limits.js';
 
 interface Slot {
   file: FileDescription;
@@ -18,6 +19,8 @@ export class FDTable {
   private slots: (Slot | undefined)[] = [];
   /** Lowest fd that may be free (a search hint). */
   private hint = 0;
+  /** count is the number of open fds, charged to the sandbox's fd limit. */
+  count = 0;
 
   /** get returns the file at fd, or throws EBADF. */
   get(fd: number): FileDescription {
@@ -48,6 +51,9 @@ export class FDTable {
     let fd = Math.max(min, min === 0 ? this.hint : min);
     while (this.slots[fd]) fd++;
     if (fd >= limit) throw linuxerr.EMFILE;
+    // Past the sandbox-wide cap: ENFILE, as Linux past file-max.
+    if (!sandboxLimits().chargeFiles(1)) throw linuxerr.ENFILE;
+    this.count++;
     file.incRef();
     this.slots[fd] = { file, cloexec };
     if (min === 0) this.hint = fd + 1;
@@ -57,8 +63,12 @@ export class FDTable {
   /** setAt installs file at exactly fd (dup2 semantics), closing what was there. */
   setAt(fd: number, file: FileDescription, cloexec: boolean, limit = DEFAULT_NOFILE): void {
     if (fd < 0 || fd >= limit) throw linuxerr.EBADF;
-    file.incRef();
     const old = this.slots[fd];
+    if (!old) {
+      if (!sandboxLimits().chargeFiles(1)) throw linuxerr.ENFILE;
+      this.count++;
+    }
+    file.incRef();
     this.slots[fd] = { file, cloexec };
     old?.file.decRef();
   }
@@ -68,6 +78,8 @@ export class FDTable {
     const s = fd >= 0 ? this.slots[fd] : undefined;
     if (!s) throw linuxerr.EBADF;
     this.slots[fd] = undefined;
+    this.count--;
+    sandboxLimits().unchargeFiles(1);
     if (fd < this.hint) this.hint = fd;
     s.file.decRef();
   }
@@ -97,6 +109,9 @@ export class FDTable {
       return { file: s.file, cloexec: s.cloexec };
     });
     t.hint = this.hint;
+    // clone checked the cap before making host resources: charge unconditionally.
+    t.count = this.count;
+    sandboxLimits().openFiles += this.count;
     return t;
   }
 

@@ -10,6 +10,8 @@ import type { SyscallResult } from '../syscalls/syscalls.js';
 import { SyscallControl } from '../syscalls/syscalls.js';
 import type { VFS } from '../vfs/vfs.js';
 import { Log } from './log.js';
+import { sandboxLimits } from './limits.js';
+import type { LimitsOptions, SandboxLimits } from './limits.js';
 import { armedRealTimers } from './time.js';
 import { Task, TaskState } from './task.js';
 import { handleSignalStop } from './task_exit.js';
@@ -27,12 +29,19 @@ export interface KernelOptions {
   log: Log;
   /** hostname as uname(2) reports it. */
   hostname: string;
+  /** memoryLimit is the sandbox cgroup's memory limit, if runsc knows it (bytes). */
+  memoryLimit?: number;
+  /** Caps on guest threads and sandbox-wide open fds (see limits.ts). */
+  maxTasks?: number;
+  maxFiles?: number;
 }
 
 export class Kernel {
   readonly platform: Platform;
   readonly vfs: VFS;
   readonly log: Log;
+  /** limits are what the sandbox's guests may make the Sentry hold. */
+  readonly limits: SandboxLimits;
   hostname: string;
   domainname = '(none)';
   readonly tasks = new Map<number, Task>();
@@ -55,6 +64,9 @@ export class Kernel {
     this.vfs = opts.vfs;
     this.log = opts.log;
     this.hostname = opts.hostname;
+    this.limits = sandboxLimits();
+    const lo: LimitsOptions = { memoryLimit: opts.memoryLimit, maxTasks: opts.maxTasks, maxFiles: opts.maxFiles };
+    this.limits.configure(lo);
     this.exited = new Promise((r) => (this.exitResolve = r));
   }
 

@@ -66,6 +66,14 @@ export function clone(t: Task, o: CloneOptions): number | Promise<number> {
     k.log.warnOnce('clone:namespaces', `clone: namespace flags 0x${(f & NAMESPACE_FLAGS).toString(16)} are not supported`);
     throw linuxerr.EPERM;
   }
+  // Sandbox limits, checked before any host resource is made: a thread past
+  // the cap is EAGAIN (threads-max); an fd table copy past the sandbox-wide fd
+  // cap is ENOMEM (dup_fd failing to allocate).
+  if (k.tasks.size >= k.limits.maxTasks) {
+    k.log.warnOnce('limits:tasks', `clone: sandbox task limit (${k.limits.maxTasks}) reached`);
+    throw linuxerr.EAGAIN;
+  }
+  if (!(f & CLONE_FILES) && k.limits.openFiles + t.fdTable.count > k.limits.maxFiles) throw linuxerr.ENOMEM;
   const as = t.mm.as;
   let thread: Thread;
   let mm: MemoryManager;

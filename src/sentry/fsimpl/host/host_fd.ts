@@ -423,7 +423,10 @@ export class HostFileImpl implements FileDescriptionImpl {
 
 function hostPath(hostFd: number): string {
   try {
-    return fs.readlinkSync(`/proc/self/fd/${hostFd}`);
+    // A host file's path would tell the guest about the host's tree: show it
+    // as gVisor does (devices, pipes and sockets name nothing of the host's).
+    const p = fs.readlinkSync(`/proc/self/fd/${hostFd}`);
+    return p.startsWith('/') && !p.startsWith('/dev/') ? `host:[${hostFd}]` : p;
   } catch {
     return `host:[${hostFd}]`;
   }

@@ -16,6 +16,7 @@ import type { Caller, FileSystem, Opened, SetAttr, Statfs } from '../../vfs/inod
 import { Inode, allocAnonDev, now } from '../../vfs/inode.js';
 import { CAP_FSETID, hasCap, inGroup } from '../../vfs/permissions.js';
 import { openSpecial } from '../../vfs/special.js';
+import { sandboxLimits } from '../../kernel/limits.js';
 import { FileData } from './file_data.js';
 import { TmpfsFileImpl } from './regular_file.js';
 
@@ -76,9 +77,15 @@ export class Tmpfs implements FileSystem {
     return this.nextIno++;
   }
 
-  /** charge accounts delta pages of file data, or throws ENOSPC. */
+  /** charge accounts delta pages of file data, or throws ENOSPC: past this
+   *  file system's size or past the sandbox's memory budget (a full tmpfs). */
   charge(delta: number): void {
-    if (delta > 0 && this.usedPages + delta > this.maxPages) throw linuxerr.ENOSPC;
+    if (delta > 0) {
+      if (this.usedPages + delta > this.maxPages) throw linuxerr.ENOSPC;
+      if (!sandboxLimits().charge(delta * PAGE)) throw linuxerr.ENOSPC;
+    } else {
+      sandboxLimits().uncharge(-delta * PAGE);
+    }
     this.usedPages += delta;
   }
 

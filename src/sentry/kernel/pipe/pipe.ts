@@ -7,6 +7,7 @@
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { PIPE_BUF } from '../../../abi/linux/file.js';
 import { PAGE_SIZE } from '../../../abi/linux/mm.js';
+import { sandboxLimits } from '../limits.js';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, WaitQueue } from '../../vfs/waiter.js';
 
 /** DEFAULT_PIPE_SIZE is a new pipe's capacity (16 pages, as Linux). */
@@ -77,6 +78,13 @@ export class Pipe {
     let ev = 0;
     if (reader && --this.readers === 0) ev |= EVENT_OUT | EVENT_ERR;
     if (writer && --this.writers === 0) ev |= EVENT_IN | EVENT_HUP;
+    // The last end gone: the storage goes (Linux frees the pipe_inode_info,
+    // and a FIFO opened again starts empty), and with it its charge.
+    if (this.readers === 0 && this.writers === 0 && this.buf) {
+      sandboxLimits().uncharge(this.buf.length);
+      this.buf = null;
+      this.head = this.len = 0;
+    }
     if (ev) this.waitQueue.notify(ev);
   }
 
@@ -116,7 +124,7 @@ export class Pipe {
   unread(data: Uint8Array): void {
     const n = data.length;
     if (n === 0) return;
-    this.reserve(this.len + n);
+    this.reserve(this.len + n, true);
     const buf = this.buf!;
     this.head = (this.head - n + buf.length) % buf.length;
     const first = Math.min(n, buf.length - this.head);
@@ -133,7 +141,8 @@ export class Pipe {
     const free = this.capacity - this.len;
     if (free === 0 || (src.length <= PIPE_BUF && free < src.length)) throw linuxerr.EAGAIN;
     const n = Math.min(src.length, free);
-    this.reserve(this.len + n);
+    // Storage past the sandbox's memory budget: ENOMEM, as a failed page allocation.
+    if (!this.reserve(this.len + n)) throw linuxerr.ENOMEM;
     const buf = this.buf!;
     const tail = (this.head + this.len) % buf.length;
     const first = Math.min(n, buf.length - tail);
@@ -145,21 +154,32 @@ export class Pipe {
     return n;
   }
 
-  /** reserve makes the storage hold at least need bytes (need <= capacity). */
-  private reserve(need: number): void {
+  /** reserve makes the storage hold at least need bytes (need <= capacity);
+   *  false when the sandbox's memory budget refuses the growth (unless force). */
+  private reserve(need: number, force = false): boolean {
     const cur = this.buf ? this.buf.length : 0;
-    if (need <= cur) return;
+    if (need <= cur) return true;
     let size = Math.max(cur * 2, PAGE_SIZE);
     while (size < need) size *= 2;
-    this.relocate(Math.min(size, this.capacity));
+    return this.relocate(Math.min(size, this.capacity), force);
   }
 
-  /** relocate moves the unread bytes to a new buffer of size bytes, starting at 0. */
-  private relocate(size: number): void {
+  /** relocate moves the unread bytes to a new buffer of size bytes, starting at
+   *  0, charging the size change to the sandbox; false if that was refused. */
+  private relocate(size: number, force = false): boolean {
+    const cur = this.buf ? this.buf.length : 0;
+    const limits = sandboxLimits();
+    if (size > cur) {
+      if (force) limits.forceCharge(size - cur);
+      else if (!limits.charge(size - cur)) return false;
+    } else {
+      limits.uncharge(cur - size);
+    }
     const nb = new Uint8Array(size);
     if (this.len) this.peek(nb, this.len);
     this.buf = nb;
     this.head = 0;
+    return true;
   }
 
   /** setCapacity implements F_SETPIPE_SZ: returns the new capacity. EBUSY if the
@@ -170,6 +190,9 @@ export class Pipe {
     if (c === 0) throw linuxerr.EINVAL;
     if (c > MAX_PIPE_SIZE && !privileged) throw linuxerr.EPERM;
     if (c < this.len) throw linuxerr.EBUSY;
+    // Growth the sandbox's memory budget could not hold is refused, as Linux
+    // refuses pipes past pipe-user-pages-hard (the storage is charged as it fills).
+    if (c > this.capacity && c - (this.buf ? this.buf.length : 0) > sandboxLimits().available()) throw linuxerr.EPERM;
     this.capacity = c;
     if (this.buf && this.buf.length > c) this.relocate(c);
     // More room may let writers proceed.

@@ -3,6 +3,7 @@
 // sockets read across messages; datagram and seqpacket sockets read one at a
 // time. Pure data structure: waking anyone is the socket's business.
 
+import { sandboxLimits } from '../../kernel/limits.js';
 import type { FileDescription } from '../../vfs/file_description.js';
 import type { UCred } from '../abi.js';
 
@@ -55,7 +56,7 @@ export class MessageQueue {
   push(m: UnixMessage): void {
     this.items.push(m);
     this.bytes += m.data.length - m.off;
-    if (m.sender) m.sender.wmem += m.cost;
+    if (m.sender) charge(m);
   }
 
   /** unshift puts a message back at the front. */
@@ -63,7 +64,7 @@ export class MessageQueue {
     if (this.head > 0) this.items[--this.head] = m;
     else this.items.unshift(m);
     this.bytes += m.data.length - m.off;
-    if (m.sender) m.sender.wmem += m.cost;
+    if (m.sender) charge(m);
   }
 
   /** consume marks n bytes of the front message read (stream sockets). */
@@ -97,10 +98,18 @@ export class MessageQueue {
   }
 }
 
+/** charge counts a queued message against its sender's send buffer and the
+ *  sandbox's memory budget (the sender checked the budget had room). */
+function charge(m: UnixMessage): void {
+  m.sender!.wmem += m.cost;
+  sandboxLimits().forceCharge(m.cost);
+}
+
 function uncharge(m: UnixMessage): void {
   const s = m.sender;
   if (!s) return;
   s.wmem -= m.cost;
+  sandboxLimits().uncharge(m.cost);
   s.uncharged();
 }
 

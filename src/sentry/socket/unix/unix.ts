@@ -19,6 +19,7 @@ import * as linuxerr from '../../../abi/linux/errno.js';
 import type { SyscallError } from '../../../abi/linux/errno.js';
 import { AT_FDCWD } from '../../../abi/linux/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
+import { sandboxLimits } from '../../kernel/limits.js';
 import type { Task } from '../../kernel/task.js';
 import type { FileDescription } from '../../vfs/file_description.js';
 import type { Inode } from '../../vfs/inode.js';
@@ -315,6 +316,14 @@ export class UnixSocket extends Socket {
       }
       // Segments of at most half the buffer keep two in flight, as Linux does.
       const size = Math.min(req.src.remaining, (this.opts.sndbuf >> 1) - 64);
+      if (truesize(size) > sandboxLimits().available()) {
+        // The sandbox's memory is spent: wait for our own queued data to be
+        // read; with none queued, fail as a failed skb allocation does.
+        if (req.sent > 0) return 'done';
+        if (req.nonblock) throw linuxerr.EAGAIN;
+        if (this.wmem > 0) return 'wait';
+        throw linuxerr.ENOMEM;
+      }
       let data: Uint8Array;
       try {
         data = req.src.take(size);
@@ -373,6 +382,12 @@ export class UnixSocket extends Socket {
       other.waiters.add(this);
       if (req.nonblock) throw linuxerr.EAGAIN;
       return 'wait';
+    }
+    if (truesize(len) > sandboxLimits().available()) {
+      // Over the sandbox's memory budget: as a failed skb allocation.
+      if (req.nonblock) throw linuxerr.EAGAIN;
+      if (this.wmem > 0) return 'wait';
+      throw linuxerr.ENOMEM;
     }
     const data = len > 0 ? req.src.take(len) : new Uint8Array(0);
     other.deliver(this.message(data, req.rights, this.credsFor(who, req, other)));
