@@ -379,6 +379,15 @@ function handedGofers(h: GoferHandoff, log: Log): GoferSet {
   const clients = h.gofers.map((g) => ({
     hostPath: g.hostPath, client: new GoferClient(g.fd, g.hostPath, (why) => log.warning(`gofer for ${g.hostPath}: ${why}`)),
   }));
+  // runsc did not wait for them (sandbox/sandbox.ts startContainerGofers): the first round trip does.
+  for (const c of clients) {
+    try {
+      c.client.version();
+    } catch {
+      clients.forEach((d) => d.client.close());
+      throw new Error(`the gofer for ${c.hostPath} did not start`);
+    }
+  }
   return {
     host: new GoferHostFS(clients), hostRoot: h.hostRoot, volumes: h.volumes,
     // Hanging up ends them; runsc's caller (their parent's reaper) reaps them.

@@ -28,6 +28,7 @@ import { hostRlimits } from './limits.js';
 import { ExecFailure, startProcess } from './process.js';
 import { enterEmptyRoot, installFilter, makeMountsPrivate, mountOwnProc } from './confine.js';
 import { sentryFilter } from './filter.js';
+import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, launch } from './launch.js';
 import { setupDoNetwork } from './network.js';
 import type { DoNetwork } from './network.js';
@@ -107,7 +108,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
     const entry = distEntry('runsc.mjs', 'runsc/main.js');
     pid = launch({
       kind: 'sentry', path: process.execPath,
-      argv: [process.execPath, '--max-semi-space-size=32', ...(process.env.TSVISOR_SENTRY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), entry, 'sandbox', '--spec-fd', String(SPEC_FD)],
+      argv: [process.execPath, ...SENTRY_NODE_ARGS, ...(process.env.TSVISOR_SENTRY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), entry, 'sandbox', '--spec-fd', String(SPEC_FD)],
       // TZ: with none, glibc would open /etc/localtime when a log line is
       // stamped, after the Sentry has given up opening files.
       env: ['TZ=UTC', ...['TSVISOR_SECCOMP_LEARN', 'TSVISOR_TESTONLY_SENTRY_OPEN', 'TSVISOR_TESTONLY_MEMORY_LIMIT', 'TSVISOR_TESTONLY_MAX_TASKS', 'TSVISOR_TESTONLY_MAX_FILES'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)],

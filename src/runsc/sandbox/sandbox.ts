@@ -16,6 +16,7 @@ import type { Gofers } from '../../gofer/launcher.js';
 import type { VolumeSpec } from '../../sentry/vfs/vfs.js';
 import type { ReadyMessage } from '../boot/container_boot.js';
 import { launch } from '../boot/launch.js';
+import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { planMounts } from '../boot/mounts.js';
 import type { Config } from '../config/config.js';
 import { RuntimeError } from '../container/state.js';
@@ -70,11 +71,9 @@ export function startContainerGofers(spec: Spec, bundle: string, conf: Config, w
   } finally {
     fs.closeSync(errFd);
   }
-  try {
-    g.ready();
-  } catch (e) {
-    throw new RuntimeError((e as Error).message);
-  }
+  // Not g.ready(): the sandbox process checks them (container_boot.ts
+  // handedGofers) while this one goes on, so that the Gofers' and the
+  // sandbox's start-ups overlap.
   return g;
 }
 
@@ -128,7 +127,9 @@ const SANDBOX_THREADPOOL = '64';
 
 /** sandboxEnv is the environment of a sandbox process (never the guest's: that comes from the spec). */
 export function sandboxEnv(): string[] {
-  const env = childEnv();
+  // Without NODE_EXTRA_CA_CERTS: Node reads and parses those certificates
+  // at start-up (~40 ms), and the sandbox makes no TLS connection.
+  const env = childEnv().filter((e) => !e.startsWith('NODE_EXTRA_CA_CERTS='));
   if (!process.env.UV_THREADPOOL_SIZE) env.push(`UV_THREADPOOL_SIZE=${SANDBOX_THREADPOOL}`);
   return env;
 }
@@ -147,7 +148,7 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   fs.writeSync(handoffFd, JSON.stringify(handoff), 0, 'utf8'); // at offset 0: the reader starts there
   const pair = new Int32Array(2);
   check('socketpair', native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, pair));
-  const argv = [process.execPath, ...nodeArgs(), MAIN_JS, ...o.globalArgs,
+  const argv = [process.execPath, ...SENTRY_NODE_ARGS, MAIN_JS, ...o.globalArgs,
     'boot', '--bundle', o.bundle, '--ready-fd', String(READY_FD), '--gofers-fd', String(GOFERS_FD), o.id];
   let pid: number;
   try {
