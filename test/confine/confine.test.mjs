@@ -38,14 +38,14 @@ function assertConfined(pid, what) {
 }
 
 test('Sentry, Gofer and stubs: seccomp, no_new_privs, own namespaces, no host capabilities', async () => {
-  const cli = spawn(RUNSC, ['do', '/bin/sleep', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const cli = spawn(RUNSC, ['do', '/bin/sleep', '30'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   cli.stderr.on('data', (d) => (stderr += d));
   try {
     let sentry = 0;
     let gofers = [];
     let stubs = [];
-    for (let i = 0; i < 100 && stubs.length < 2; i++) {
+    for (let i = 0; i < 300 && stubs.length < 2; i++) {
       await sleep(50);
       const kids = children(cli.pid);
       sentry = kids.find((p) => cmdline(p).includes('sandbox')) ?? 0;
