@@ -4,17 +4,13 @@
 
 import { SYSNO } from '../abi/linux/sysno.js';
 import { retErrno } from './seccomp.js';
+import { FIOCLEX, FIONBIO, TCGETS, TIOCGPTN, TIOCGWINSZ } from '../abi/linux/tty.js';
 import type { ArgTest, Rule } from './seccomp.js';
 
 const ENOSYS = 38;
 const CLONE_THREAD = 0x10000;
 const PR_SET_NAME = 15;
 const PR_GET_NAME = 16;
-const FIONBIO = 0x5421;
-const FIOCLEX = 0x5451;
-const TCGETS = 0x5401;
-const TIOCGWINSZ = 0x5413;
-const TIOCGPTN = 0x80045430;
 
 type SysName = keyof typeof SYSNO;
 

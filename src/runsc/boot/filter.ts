@@ -10,6 +10,7 @@
 import { argIn, allowAll, learning, merge, nodeRuntime, rule } from '../../seccomp/node_runtime.js';
 import { compile, retErrno, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_LOG } from '../../seccomp/seccomp.js';
 import type { Rule } from '../../seccomp/seccomp.js';
+import { TIOCLINUX, TIOCSETD, TIOCSTI } from '../../abi/linux/tty.js';
 
 const EPERM = 1;
 const EACCES = 13;
@@ -20,9 +21,6 @@ const AF_NETLINK = 16;
 const NETLINK_ROUTE = 0;
 const O_ACCMODE = 3;
 const O_RDONLY = 0;
-const TIOCSTI = 0x5412;
-const TIOCLINUX = 0x541c;
-const TIOCSETD = 0x5423;
 const PTRACE_TRACEME = 0;
 const PTRACE_ATTACH = 16;
 const PTRACE_SEIZE = 0x4206;

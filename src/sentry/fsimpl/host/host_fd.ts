@@ -16,7 +16,8 @@ import type { Task } from '../../kernel/task.js';
 import { FileDescription } from '../../vfs/file_description.js';
 import type { FileDescriptionImpl, Stat, Timespec } from '../../vfs/file_description.js';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, WaitQueue } from '../../vfs/waiter.js';
-import { FIONREAD, TtyState, ttyIoctl, ttyState } from './tty.js';
+import { FIONREAD } from '../../../abi/linux/tty.js';
+import { TtyState, ttyIoctl, ttyState } from './tty.js';
 import { readHostProcText } from '../../../platform/hostproc.js';
 
 const READAHEAD = 64 * 1024;

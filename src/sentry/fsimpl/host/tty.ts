@@ -6,29 +6,8 @@
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { native } from '../../../platform/ptrace/native.js';
 import type { Task } from '../../kernel/task.js';
+import { TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH, TIOCSCTTY, TIOCGPGRP, TIOCSPGRP, TIOCOUTQ, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TIOCNOTTY, TIOCGETD, TCSBRKP, TIOCGSID, TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 } from '../../../abi/linux/tty.js';
 
-export const TCGETS = 0x5401;
-export const TCSETS = 0x5402;
-export const TCSETSW = 0x5403;
-export const TCSETSF = 0x5404;
-export const TCSBRK = 0x5409;
-export const TCXONC = 0x540a;
-export const TCFLSH = 0x540b;
-export const TIOCSCTTY = 0x540e;
-export const TIOCGPGRP = 0x540f;
-export const TIOCSPGRP = 0x5410;
-export const TIOCOUTQ = 0x5411;
-export const TIOCGWINSZ = 0x5413;
-export const TIOCSWINSZ = 0x5414;
-export const FIONREAD = 0x541b;
-export const TIOCNOTTY = 0x5422;
-export const TIOCGETD = 0x5424;
-export const TCSBRKP = 0x5425;
-export const TIOCGSID = 0x5429;
-export const TCGETS2 = 0x802c542a;
-export const TCSETS2 = 0x402c542b;
-export const TCSETSW2 = 0x402c542c;
-export const TCSETSF2 = 0x402c542d;
 
 /** TCFLSH arguments that discard pending input. */
 const TCIFLUSH = 0;
