@@ -66,6 +66,16 @@ static napi_value NetAccept(napi_env env, napi_callback_info info) {
   return num(env, r);
 }
 
+/* fill_msghdr points m at one data buffer, an optional address and an
+ * optional control buffer (NULL or empty: none). */
+static void fill_msghdr(struct msghdr *m, struct iovec *iov, void *a, size_t an, void *c, size_t cn) {
+  memset(m, 0, sizeof(*m));
+  m->msg_iov = iov;
+  m->msg_iovlen = 1;
+  if (a && an) { m->msg_name = a; m->msg_namelen = (socklen_t)an; }
+  if (c && cn) { m->msg_control = c; m->msg_controllen = cn; }
+}
+
 /* netSendmsg(fd, data, addr|null, control|null, flags) -> bytes | -errno. */
 static napi_value NetSendmsg(napi_env env, napi_callback_info info) {
   ARGS(5);
@@ -75,11 +85,7 @@ static napi_value NetSendmsg(napi_env env, napi_callback_info info) {
   void *c = arg_buf(env, argv[3], &cn);
   struct iovec iov = {d, dn};
   struct msghdr m;
-  memset(&m, 0, sizeof(m));
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  if (a && an) { m.msg_name = a; m.msg_namelen = (socklen_t)an; }
-  if (c && cn) { m.msg_control = c; m.msg_controllen = cn; }
+  fill_msghdr(&m, &iov, a, an, c, cn);
   return RET_ERRNO(sendmsg(arg_i32(env, argv[0]), &m, arg_i32(env, argv[4])));
 }
 
@@ -94,11 +100,7 @@ static napi_value NetRecvmsg(napi_env env, napi_callback_info info) {
   int *out = arg_buf(env, argv[5], &in);
   struct iovec iov = {d, dn};
   struct msghdr m;
-  memset(&m, 0, sizeof(m));
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  if (a && an) { m.msg_name = a; m.msg_namelen = (socklen_t)an; }
-  if (c && cn) { m.msg_control = c; m.msg_controllen = cn; }
+  fill_msghdr(&m, &iov, a, an, c, cn);
   ssize_t r = recvmsg(arg_i32(env, argv[0]), &m, arg_i32(env, argv[4]));
   if (r < 0) return num(env, -errno);
   if (in >= 12) {
