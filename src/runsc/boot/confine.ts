@@ -8,8 +8,9 @@
 
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { check, native } from '../../platform/ptrace/native.js';
-import { hostProcDir } from '../../platform/hostproc.js';
+import { hostProcDir, reopenHostProcDir } from '../../platform/hostproc.js';
 import { SECCOMP_FILTER_FLAG_TSYNC } from '../../seccomp/seccomp.js';
+import { sentryFilter } from './filter.js';
 
 const MS_RDONLY = 0x1;
 const MS_NOSUID = 0x2;
@@ -118,4 +119,25 @@ export function enterTree(root: string, readonly: boolean, mountinfo: string): v
 /** installFilter installs a seccomp filter on every thread of the process. */
 export function installFilter(prog: Uint8Array): void {
   check('seccomp', native.seccompInstall(prog, SECCOMP_FILTER_FLAG_TSYNC));
+}
+
+/** prepareSentry runs first in a sandbox process: its mounts stop
+ *  propagating and /proc becomes its PID namespace's, so that /proc/<pid>
+ *  names the stubs it is about to start. */
+export function prepareSentry(): void {
+  makeMountsPrivate();
+  mountOwnProc();
+  reopenHostProcDir();
+}
+
+/** confineSentry runs once the sandbox is built (stubs started, host fds
+ *  in hand): the empty root, the capability drop, then the filter (unless
+ *  --no-seccomp). stateDirFd is a container's state directory. */
+export function confineSentry(o: { noSeccomp: boolean; hostNetwork: boolean; stateDirFd?: number }): void {
+  enterEmptyRoot();
+  // This thread keeps CAP_SYS_PTRACE (in the sandbox's user namespace) alone:
+  // PTRACE_POKEDATA into a stub's read-only pages needs it. The filter binds the others.
+  const CAP_SYS_PTRACE = 19;
+  check('capset', native.capSet(1 << CAP_SYS_PTRACE, 0));
+  if (!o.noSeccomp) installFilter(sentryFilter({ procFd: hostProcDir(), hostNetwork: o.hostNetwork, stateDirFd: o.stateDirFd }));
 }

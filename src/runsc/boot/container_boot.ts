@@ -15,13 +15,12 @@ import * as os from 'node:os';
 import { isatty } from 'node:tty';
 import { PtracePlatform } from '../../platform/ptrace/ptrace.js';
 import { STUB_PATH, check, native } from '../../platform/ptrace/native.js';
-import { hostProcDir, readHostProcText, reopenHostProcDir } from '../../platform/hostproc.js';
+import { readHostProcText } from '../../platform/hostproc.js';
 import { GoferClient } from '../../sentry/fsimpl/gofer/client.js';
 import { GoferHostFS } from '../../sentry/fsimpl/gofer/gofer_fs.js';
 import type { VolumeSpec } from '../../sentry/vfs/vfs.js';
 import type { GoferHandoff } from '../sandbox/sandbox.js';
-import { enterEmptyRoot, installFilter, makeMountsPrivate, mountOwnProc } from './confine.js';
-import { sentryFilter } from './filter.js';
+import { confineSentry, prepareSentry } from './confine.js';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS } from './launch.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
 import { enableHostNetwork } from '../../sentry/socket/hostinet/hostinet.js';
@@ -33,10 +32,8 @@ import { installSignals, sendToGroup, userInfo } from '../../sentry/kernel/signa
 import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
 import type { VFS } from '../../sentry/vfs/vfs.js';
 import { ttyState } from '../../sentry/fsimpl/host/tty.js';
-import { startGofers } from '../../gofer/launcher.js';
 import type { Config } from '../config/config.js';
 import { cgroupStats, existingCgroup, joinCgroup, pidsDirs, relativePath } from '../container/cgroup.js';
-import { writeFileAtomic } from '../container/state.js';
 import type { ExitRecord } from '../container/state.js';
 import { Conn, ControlServer } from '../sandbox/control.js';
 import type { ControlRequest, ProcessInfo } from '../sandbox/control.js';
@@ -58,7 +55,7 @@ export interface BootOptions {
   ignoreCgroups: boolean;
   /** stdio: the host fds that become the init's 0, 1, 2 (default: this process's). */
   stdio?: number[];
-  /** gofersFd: the Gofer handoff runsc wrote (sandbox/sandbox.ts); with it the
+  /** gofersFd: the Gofer handoff runsc wrote (sandbox/sandbox.ts); the
    *  process is in namespaces of its own and confines itself once built. */
   gofersFd?: number;
 }
@@ -367,13 +364,6 @@ interface GoferSet {
   stop(): void;
 }
 
-/** ownGofers starts the Gofers from this process (a sandbox started unconfined, as in tests). */
-function ownGofers(spec: Spec, bundle: string, volumes: VolumeSpec[], log: Log): GoferSet {
-  const rootfs = rootfsPath(spec, bundle);
-  if (!fs.statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`rootfs ${rootfs}: not a directory`);
-  return startGofers(rootfs, volumes, (m) => log.warning(m));
-}
-
 /** handedGofers connects to the Gofers runsc started and handed over. */
 function handedGofers(h: GoferHandoff, log: Log): GoferSet {
   const clients = h.gofers.map((g) => ({
@@ -396,10 +386,10 @@ function handedGofers(h: GoferHandoff, log: Log): GoferSet {
 }
 
 /** buildVFS builds the container's root file system and mounts. */
-function buildVFS(spec: Spec, bundle: string, log: Log, handoff: GoferHandoff | null): { vfs: VFS; gofers: GoferSet } {
+function buildVFS(spec: Spec, bundle: string, log: Log, handoff: GoferHandoff): { vfs: VFS; gofers: GoferSet } {
   const plan = planMounts(spec, bundle);
   for (const n of plan.notes) log.debug(n);
-  const gofers = handoff ? handedGofers(handoff, log) : ownGofers(spec, bundle, plan.volumes, log);
+  const gofers = handedGofers(handoff, log);
   try {
     const vfs = newSandboxVFS({ hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
     applyMounts(vfs, plan);
@@ -433,7 +423,6 @@ export interface SandboxHandle {
  *  runs in the sandbox process (`runsc boot`), or in `runsc run` itself. */
 export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
   const log = new Log(openLog(conf), conf.debug, conf.strace);
-  const confined = o.gofersFd !== undefined && o.gofersFd >= 0;
   let platform: PtracePlatform | null = null;
   let gofers: GoferSet | null = null;
   let stateDirFd = -1;
@@ -444,16 +433,13 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     const spec = loadSpec(o.bundle);
     const rlimits = hostRlimits(); // before the Sentry raises its own
     native.setNofile(1 << 20);
-    let handoff: GoferHandoff | null = null;
-    if (confined) {
-      handoff = JSON.parse(fs.readFileSync(o.gofersFd!, 'utf8')) as GoferHandoff;
-      fs.closeSync(o.gofersFd!);
-      // /proc must name this PID namespace's processes before the stubs start.
-      makeMountsPrivate();
-      mountOwnProc();
-      reopenHostProcDir();
-    }
-    platform = new PtracePlatform(confined ? { stubNamespaces: CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS } : {});
+    // runsc launched this process into namespaces of its own with the Gofers' sockets.
+    if (o.gofersFd === undefined || o.gofersFd < 0) throw new Error('runsc boot needs --gofers-fd (it is started by runsc create)');
+    const handoff = JSON.parse(fs.readFileSync(o.gofersFd, 'utf8')) as GoferHandoff;
+    fs.closeSync(o.gofersFd);
+    // /proc must name this PID namespace's processes before the stubs start.
+    prepareSentry();
+    platform = new PtracePlatform({ stubNamespaces: CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS });
     // Every stub is forked from the master stub: what it gets, they all get.
     const master = masterStubPid();
     const warn = (m: string): void => log.warning(m);
@@ -493,16 +479,9 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     const init = startProcess(k, spec.process!, { init: true, rlimits, stdio, ownFds: false });
     sb.setInit(init);
     server = new ControlServer(o.stateDir, (req, fds, conn) => sb.handle(req, fds, conn));
-    if (confined) {
-      // From here on the Sentry opens no path (but its exit record, in its state directory).
-      stateDirFd = fs.openSync(o.stateDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-      enterEmptyRoot();
-      const CAP_SYS_PTRACE = 19;
-      check('capset', native.capSet(1 << CAP_SYS_PTRACE, 0));
-      if (!conf.noSeccomp) {
-        installFilter(sentryFilter({ procFd: hostProcDir(), hostNetwork: conf.network === 'host', stateDirFd }));
-      }
-    }
+    // From here on the Sentry opens no path (but its exit record, in its state directory).
+    stateDirFd = fs.openSync(o.stateDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    confineSentry({ noSeccomp: conf.noSeccomp, hostNetwork: conf.network === 'host', stateDirFd });
   } catch (e) {
     platform?.shutdown();
     gofers?.stop();
@@ -540,8 +519,7 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     const code = exitCode(status);
     const rec: ExitRecord = { status, code, time: new Date().toISOString() };
     try {
-      if (stateDirFd >= 0) writeExitRecord(stateDirFd, JSON.stringify(rec) + '\n');
-      else writeFileAtomic(`${o.stateDir}/exit`, JSON.stringify(rec) + '\n');
+      writeExitRecord(stateDirFd, JSON.stringify(rec) + '\n');
     } catch (e) {
       log.warning(`recording the exit status: ${String(e)}`);
     }

@@ -11,7 +11,6 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { PtracePlatform } from '../../platform/ptrace/ptrace.js';
 import { check, distEntry, native } from '../../platform/ptrace/native.js';
-import { hostProcDir, reopenHostProcDir } from '../../platform/hostproc.js';
 import { ENOENT } from '../../abi/linux/errno.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
 import { testOnlyLimits } from '../../sentry/kernel/limits.js';
@@ -26,8 +25,7 @@ import { spawnGofers } from '../../gofer/launcher.js';
 import type { Config } from '../config/config.js';
 import { hostRlimits } from './limits.js';
 import { ExecFailure, startProcess } from './process.js';
-import { enterEmptyRoot, installFilter, makeMountsPrivate, mountOwnProc } from './confine.js';
-import { sentryFilter } from './filter.js';
+import { confineSentry, prepareSentry } from './confine.js';
 import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, launch } from './launch.js';
 import { setupDoNetwork } from './network.js';
@@ -187,9 +185,7 @@ export async function bootSandbox(specFd: number): Promise<number> {
   const conf = spec.conf;
   const log = new Log(spec.logFd, conf.debug, conf.strace);
   // /proc must name this PID namespace's processes before the stubs start.
-  makeMountsPrivate();
-  mountOwnProc();
-  reopenHostProcDir();
+  prepareSentry();
   // The stubs get network, IPC and UTS namespaces of their own on top of the
   // Sentry's: they need none, and with --network=host the Sentry's is the host's.
   const platform = new PtracePlatform({ stubNamespaces: CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS });
@@ -205,13 +201,8 @@ export async function bootSandbox(specFd: number): Promise<number> {
       return 128;
     }
   }
-  // From here on the Sentry opens no path: empty root, then the filter.
-  enterEmptyRoot();
-  // This thread keeps CAP_SYS_PTRACE (in the sandbox's user namespace) alone:
-  // PTRACE_POKEDATA into a stub's read-only pages needs it. The filter binds the others.
-  const CAP_SYS_PTRACE = 19;
-  check('capset', native.capSet(1 << CAP_SYS_PTRACE, 0));
-  if (!conf.noSeccomp) installFilter(sentryFilter({ procFd: hostProcDir(), hostNetwork: conf.network === 'host' }));
+  // From here on the Sentry opens no path.
+  confineSentry({ noSeccomp: conf.noSeccomp, hostNetwork: conf.network === 'host' });
   testOnlyOpen(log);
   const vfs = newSandboxVFS({ hostRoot: spec.hostRoot, volumes: spec.volumes, host: new GoferHostFS(clients) });
   const k = new Kernel({ platform, vfs, log, hostname: spec.hostname, ...testOnlyLimits(process.env) });
