@@ -4,7 +4,7 @@
 // for loading the whole Sentry.
 
 import { FlagError, parseFlags, usage } from './config/flags.js';
-import { GLOBAL_FLAGS, configFrom } from './config/config.js';
+import { GLOBAL_FLAGS, configFrom, prepareDebugLog } from './config/config.js';
 import type { Config } from './config/config.js';
 import type { FlagValues } from './config/flags.js';
 import type { CmdCtx } from './cmd/common.js';
@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const c = COMMANDS[cmd];
+  if (c) prepareDebugLog(conf, cmd);
   if (!c) {
     process.stderr.write(`runsc: unknown subcommand ${JSON.stringify(cmd)}\n${help()}`);
     return 2;

@@ -1,11 +1,13 @@
 // Config holds runsc's global flags, named as gVisor names them.
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { FlagSpec, FlagValues } from './flags.js';
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'root', kind: 'string', help: 'root directory for storage of container state', default: '' },
   { name: 'debug', kind: 'bool', help: 'enable debug logging', default: false },
-  { name: 'debug-log', kind: 'string', help: 'additional location for logs (a file path)', default: '' },
+  { name: 'debug-log', kind: 'string', help: "additional location for logs: a file, or a directory if it ends with '/' (%TIMESTAMP%, %COMMAND% and %TEST% are replaced)", default: '' },
   { name: 'strace', kind: 'bool', help: 'enable strace of guest system calls', default: false },
   { name: 'strace-syscalls', kind: 'string', help: 'comma-separated list of syscalls to trace (all if empty)', default: '' },
   { name: 'platform', kind: 'string', help: 'platform that runs guest code: ptrace', default: 'ptrace' },
@@ -55,4 +57,32 @@ export function configFrom(v: FlagValues): Config {
     ignoreCgroups: v['ignore-cgroups'] === true,
     noSeccomp: v['no-seccomp'] === true,
   };
+}
+
+/** DEBUG_LOG_NAME is the file a --debug-log directory gets, one per command (as gVisor names them). */
+const DEBUG_LOG_NAME = 'runsc.log.%TIMESTAMP%.%COMMAND%.txt';
+
+/** debugLogPath expands a --debug-log pattern for one runsc command: a
+ *  trailing '/' names a directory that gets a file per command, and
+ *  %TIMESTAMP% (to the microsecond), %COMMAND% and %TEST% are replaced. */
+export function debugLogPath(pattern: string, command: string, now = new Date(), micros = 0): string {
+  if (pattern.endsWith('/')) pattern += DEBUG_LOG_NAME;
+  const p2 = (n: number, w = 2) => String(n).padStart(w, '0');
+  const ts = `${now.getUTCFullYear()}${p2(now.getUTCMonth() + 1)}${p2(now.getUTCDate())}-` +
+    `${p2(now.getUTCHours())}${p2(now.getUTCMinutes())}${p2(now.getUTCSeconds())}.${p2(now.getUTCMilliseconds() * 1000 + micros, 6)}`;
+  return pattern.replaceAll('%TIMESTAMP%', ts).replaceAll('%COMMAND%', command).replaceAll('%TEST%', process.env.TEST_TARGET ?? '');
+}
+
+/** prepareDebugLog resolves conf.debugLog for command and makes its directory. */
+export function prepareDebugLog(conf: Config, command: string): void {
+  if (!conf.debugLog) return;
+  const dir = conf.debugLog.endsWith('/');
+  conf.debugLog = debugLogPath(conf.debugLog, command, new Date(), Number(process.hrtime.bigint() / 1000n % 1000n));
+  if (dir) {
+    try {
+      mkdirSync(dirname(conf.debugLog), { recursive: true });
+    } catch {
+      // Opening the log reports the problem.
+    }
+  }
 }
