@@ -95,6 +95,39 @@ async function measure(env, t) {
   return { error: `${why}: ${r.stderr.toString().trim().split('\n').slice(-1)[0] ?? ''}` };
 }
 
+/** makeBundle writes an OCI bundle whose process is busybox `echo hello`. */
+function makeBundle() {
+  const dir = fs.mkdtempSync('/tmp/tsvisor-bench-bundle-');
+  fs.mkdirSync(path.join(dir, 'rootfs', 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(dir, 'rootfs', 'bin', 'busybox'));
+  fs.chmodSync(path.join(dir, 'rootfs', 'bin', 'busybox'), 0o755);
+  const r = spawnSync(RUNSC, ['spec', '--bundle', dir]);
+  if (r.status !== 0) throw new Error(`runsc spec: ${r.stderr}`);
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/busybox', 'echo', 'hello'];
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+let runSeq = 0;
+/** ociRun times `runsc run` of the bundle, start to exit (native: the program itself). */
+async function ociRun(env, bundle) {
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const argv = env.key === 'native'
+      ? [path.join(bundle, 'rootfs', 'bin', 'busybox'), 'echo', 'hello']
+      : [...env.prefix.slice(0, -1), '--root', path.join(bundle, `state-${env.key}`), 'run', '--bundle', bundle, `bench${process.pid}-${runSeq++}`];
+    const r = await run(argv, { timeout: 60000, cwd: bundle });
+    if (r.code !== 0 || r.stdout.toString() !== 'hello\n') {
+      return { error: `exit ${r.code ?? r.signal}: ${r.stderr.toString().trim().split('\n').slice(-1)[0] ?? ''}` };
+    }
+    times.push(r.ms);
+  }
+  times.sort((a, b) => a - b);
+  return { ns: times[2] * 1e6, iters: 5 };
+}
+
 async function hello(env) {
   const times = [];
   for (let i = 0; i < 5; i++) {
@@ -206,6 +239,20 @@ try {
       process.stderr.write(`  hello / ${env.key} ...\n`);
       row[env.key] = await hello(env);
       if (row[env.key].error) notes.push(`hello under ${env.title}: ${row[env.key].error}`);
+    }
+    rows.push(row);
+  }
+  if (!only || only.includes('ocirun')) {
+    const row = { label: '`runsc run` of a hello bundle (median of 5)' };
+    const bundle = makeBundle();
+    try {
+      for (const env of envs) {
+        process.stderr.write(`  ocirun / ${env.key} ...\n`);
+        row[env.key] = await ociRun(env, bundle);
+        if (row[env.key].error) notes.push(`runsc run under ${env.title}: ${row[env.key].error}`);
+      }
+    } finally {
+      fs.rmSync(bundle, { recursive: true, force: true });
     }
     rows.push(row);
   }
