@@ -23,6 +23,9 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 
 /* netSocket(domain, type, protocol) -> fd | -errno; always non-blocking and close-on-exec. */
 static napi_value NetSocket(napi_env env, napi_callback_info info) {
@@ -313,6 +316,36 @@ static napi_value NetNotifierWait(napi_env env, napi_callback_info info) {
   return num(env, r);
 }
 
+/* ---- Sockets in another network namespace ---- */
+
+/* netSocketIn(netnsFd, domain, type, protocol) -> fd | -errno: a socket made
+ * in the network namespace netnsFd names (the socket keeps that namespace for
+ * life: binds, interface indexes and routes are resolved there). The calling
+ * thread enters the namespace for the socket(2) call only and returns to its
+ * own; the socket is close-on-exec and blocking unless type says otherwise.
+ * runsc uses it (host root) to open AF_PACKET sockets on a container's
+ * interfaces. */
+static napi_value NetSocketIn(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0) return num(env, -errno);
+  if (setns(arg_i32(env, argv[0]), CLONE_NEWNET) < 0) {
+    int e = errno;
+    close(own);
+    return num(env, -e);
+  }
+  int fd = socket(arg_i32(env, argv[1]), arg_i32(env, argv[2]) | SOCK_CLOEXEC, arg_i32(env, argv[3]));
+  int e = errno;
+  if (setns(own, CLONE_NEWNET) < 0) {
+    /* A thread left in the container's namespace would make every later
+     * socket there: never go on. */
+    perror("tsvisor: netSocketIn: cannot return to the original network namespace");
+    abort();
+  }
+  close(own);
+  return num(env, fd < 0 ? -e : fd);
+}
+
 void register_net(napi_env env, napi_value exports) {
   export_fn(env, exports, "netSocket", NetSocket);
   export_fn(env, exports, "netBind", NetBind);
@@ -331,4 +364,5 @@ void register_net(napi_env env, napi_value exports) {
   export_fn(env, exports, "netNotifierCtl", NetNotifierCtl);
   export_fn(env, exports, "netNotifierWait", NetNotifierWait);
   export_fn(env, exports, "netNotifierWaker", NetNotifierWaker);
+  export_fn(env, exports, "netSocketIn", NetSocketIn);
 }

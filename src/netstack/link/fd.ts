@@ -7,12 +7,22 @@
 // delivers the frame on the event loop, where the stack runs. Writes are
 // synchronous: both kinds of fd take a frame without blocking (a full TAP
 // queue drops it, as a wire would).
+//
+// With vnetHdr (an AF_PACKET socket with PACKET_VNET_HDR), every frame read
+// or written is preceded by a virtio_net_hdr: partial checksums and
+// segmentation-offload super-packets from the host are completed or split
+// (vnet.ts) before the stack sees them.
 
-import { closeSync, read, readSync, writeSync } from 'node:fs';
+import { closeSync, read, readSync, writeSync, writevSync } from 'node:fs';
 import type { FrameLink } from './endpoint.js';
+import { VNET_HDR_LEN, decodeVnetHdr, newVnetStats, receiveVnet } from './vnet.js';
 
-/** The largest frame read: a 64 KiB packet plus its Ethernet header. */
-const MAX_FRAME = 65536 + 14;
+/** The largest frame read: a 64 KiB packet (a GSO super-packet on AF_PACKET)
+ *  plus its Ethernet and VLAN headers and a virtio_net_hdr. A read that fills
+ *  the whole buffer may have been truncated and is dropped. */
+const MAX_FRAME = 65536 + 18 + VNET_HDR_LEN;
+/** The header written before each frame with vnetHdr: no offload asked. */
+const ZERO_VNET = new Uint8Array(VNET_HDR_LEN);
 /** The most frames drained synchronously after one pool read completes. */
 const BATCH = 256;
 
@@ -25,12 +35,18 @@ export class FdFrameLink implements FrameLink {
   private reading = false;
   private closed = false;
   /** Counters for diagnostics. */
-  readonly stats = { rxFrames: 0, txFrames: 0, txErrors: 0, rxErrors: 0 };
+  readonly stats = { rxFrames: 0, txFrames: 0, txErrors: 0, rxErrors: 0, rxTruncated: 0 };
+  /** What the virtio_net_hdr receive path did (vnetHdr links). */
+  readonly vnetStats = newVnetStats();
+  private readonly vnetHdr: boolean;
 
   /** With setNonblock, each pool read that completes is followed by a drain of the frames
    *  already queued, read synchronously with the fd non-blocking: one pool round trip per
    *  burst instead of per frame. */
-  constructor(readonly fd: number, readonly mtu = 1500, private readonly setNonblock: SetNonblock | null = null) {}
+  constructor(readonly fd: number, readonly mtu = 1500, private readonly setNonblock: SetNonblock | null = null,
+    opts: { vnetHdr?: boolean } = {}) {
+    this.vnetHdr = opts.vnetHdr === true;
+  }
 
   attach(onFrame: ((frame: Uint8Array) => void) | null): void {
     this.onFrame = onFrame;
@@ -40,7 +56,8 @@ export class FdFrameLink implements FrameLink {
   writeFrame(frame: Uint8Array): void {
     if (this.closed) return;
     try {
-      writeSync(this.fd, frame);
+      if (this.vnetHdr) writevSync(this.fd, [ZERO_VNET, frame]);
+      else writeSync(this.fd, frame);
       this.stats.txFrames++;
     } catch {
       // ENOBUFS, ENETDOWN (the host side went down): the frame is lost, as on a wire.
@@ -67,9 +84,17 @@ export class FdFrameLink implements FrameLink {
   }
 
   private deliver(n: number): void {
+    if (n >= MAX_FRAME) return void this.stats.rxTruncated++;
     this.stats.rxFrames++;
-    // The stack keeps a reference to the frame: copy it out of the shared buffer.
-    this.onFrame?.(Uint8Array.prototype.slice.call(this.buf, 0, n));
+    if (!this.vnetHdr) {
+      // The stack keeps a reference to the frame: copy it out of the shared buffer.
+      this.onFrame?.(Uint8Array.prototype.slice.call(this.buf, 0, n));
+      return;
+    }
+    if (n < VNET_HDR_LEN) return void this.vnetStats.malformed++;
+    const hdr = decodeVnetHdr(this.buf);
+    const frame = Uint8Array.prototype.slice.call(this.buf, VNET_HDR_LEN, n);
+    for (const f of receiveVnet(hdr, frame, this.vnetStats)) this.onFrame?.(f);
   }
 
   /** drain reads what is queued without blocking (no pool read is in flight now). */

@@ -105,6 +105,9 @@ export interface Native {
   /** netNotifierWaker starts a thread that sends signo to the calling thread when the
    *  set's events stay undrained (the main thread is in a bounded ptrace wait). */
   netNotifierWaker(epfd: number, signo: number): number;
+  /** netSocketIn makes a close-on-exec socket in the network namespace netnsFd names
+   *  (the calling thread enters it for socket(2) only); fd | -errno. */
+  netSocketIn(netnsFd: number, domain: number, type: number, protocol: number): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

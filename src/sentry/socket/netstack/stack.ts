@@ -57,6 +57,8 @@ export interface InterfaceConfig {
   mtu: number;
   /** addresses are "a.b.c.d/len" or "v6/len". */
   addresses: string[];
+  /** vnetHdr: fd is an AF_PACKET socket with PACKET_VNET_HDR (a virtio_net_hdr before each frame). */
+  vnetHdr?: boolean;
 }
 
 /** RouteConfig is one route: dst "0.0.0.0/0" (default), via a gateway or on-link. */
@@ -90,7 +92,7 @@ export function configureNetwork(k: Kernel, cfg: NetworkConfig): Stack {
   const s = stackFor(k);
   for (const ifc of cfg.interfaces) {
     const hw = mac(ifc.mac);
-    const link = new EthernetEndpoint(new FdFrameLink(ifc.fd, ifc.mtu, setNonblock), hw);
+    const link = new EthernetEndpoint(new FdFrameLink(ifc.fd, ifc.mtu, setNonblock, { vnetHdr: ifc.vnetHdr === true }), hw);
     const nic = s.createNIC(link, { name: ifc.name });
     for (const a of ifc.addresses) {
       const p = parseCidr(a);
