@@ -24,6 +24,7 @@ import { confineSentry, prepareSentry } from './confine.js';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS } from './launch.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
 import { enableHostNetwork } from '../../sentry/socket/hostinet/hostinet.js';
+import { configureNetwork } from '../../sentry/socket/netstack/stack.js';
 import { Log } from '../../sentry/kernel/log.js';
 import type { Task } from '../../sentry/kernel/task.js';
 import { TaskState } from '../../sentry/kernel/task.js';
@@ -200,7 +201,7 @@ class Sandbox {
   }
 
   handle(req: ControlRequest, fds: number[], conn: Conn): void {
-    if (req.op !== 'exec') for (const f of fds) fs.closeSync(f);
+    if (req.op !== 'exec' && req.op !== 'network') for (const f of fds) fs.closeSync(f);
     switch (req.op) {
       case 'start':
         return this.start(conn);
@@ -220,6 +221,8 @@ class Sandbox {
         return conn.send({ ok: true });
       case 'stats':
         return conn.send({ ok: true, stats: this.stats() });
+      case 'network':
+        return this.network(req, fds, conn);
       default:
         return conn.send({ error: `unknown request ${JSON.stringify((req as { op: unknown }).op)}` });
     }
@@ -301,6 +304,29 @@ class Sandbox {
     });
     this.k.makeReady(t);
     conn.send({ ok: true, pid: tg.pid });
+  }
+
+  /** network attaches interfaces runsc took over after the hooks ran (boot/netns.ts
+   *  takeHookedNetwork): each interface's fd indexes fds. Before start only. */
+  private network(req: ControlRequest, fds: number[], conn: Conn): void {
+    const cfg = req.network;
+    const used = new Set<number>();
+    try {
+      if (this.started) throw new Error('the container has started');
+      if (!cfg || !Array.isArray(cfg.interfaces) || !Array.isArray(cfg.routes)) throw new Error('bad network request');
+      const interfaces = cfg.interfaces.map((i) => {
+        const fd = fds[i.fd];
+        if (fd === undefined || used.has(fd)) throw new Error(`network: no fd ${i.fd} for ${i.name}`);
+        used.add(fd);
+        return { ...i, fd };
+      });
+      configureNetwork(this.k, { interfaces, routes: cfg.routes });
+    } catch (e) {
+      for (const f of fds) if (!used.has(f)) fs.closeSync(f);
+      return conn.send({ error: (e as Error).message });
+    }
+    for (const f of fds) if (!used.has(f)) fs.closeSync(f);
+    conn.send({ ok: true });
   }
 
   private wait(req: ControlRequest, conn: Conn): void {
@@ -467,6 +493,8 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     k.alwaysPoll = true;
     installSignals(k);
     if (conf.network === 'host') enableHostNetwork(k);
+    // The interfaces runsc took over from the spec's network namespace (boot/netns.ts).
+    if (handoff.network && conf.network === 'sandbox') configureNetwork(k, handoff.network);
     sb = new Sandbox(k, log, spec, cgroupDirs);
     const stdio = (o.stdio ?? [0, 1, 2]).map((fd) => {
       try {

@@ -13,9 +13,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { native } from '../../platform/ptrace/native.js';
+import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
 
 export interface ControlRequest {
-  op: 'start' | 'kill' | 'exec' | 'wait' | 'ps' | 'pause' | 'resume' | 'stats';
+  op: 'start' | 'kill' | 'exec' | 'wait' | 'ps' | 'pause' | 'resume' | 'stats' | 'network';
   signal?: number;
   all?: boolean;
   /** pid: a guest pid (kill, wait of one process). */
@@ -25,6 +26,8 @@ export interface ControlRequest {
   foreground?: boolean;
   /** process: an OCI process object (exec). */
   process?: unknown;
+  /** network: interfaces to attach before start (boot/netns.ts); each fd indexes the fds sent along. */
+  network?: NetworkConfig;
 }
 
 export interface ProcessInfo {

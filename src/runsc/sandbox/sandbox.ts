@@ -18,6 +18,8 @@ import type { ReadyMessage } from '../boot/container_boot.js';
 import { launch } from '../boot/launch.js';
 import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { planMounts } from '../boot/mounts.js';
+import { takeContainerNetwork } from '../boot/netns.js';
+import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
 import type { Config } from '../config/config.js';
 import { RuntimeError } from '../container/state.js';
 import { loadSpec, rootfsPath } from '../specutils/spec.js';
@@ -50,6 +52,8 @@ export interface GoferHandoff {
   hostRoot: string;
   volumes: VolumeSpec[];
   gofers: { hostPath: string; fd: number }[];
+  /** network: the interfaces taken over from the spec's network namespace (boot/netns.ts), their fds after the Gofers'. */
+  network?: NetworkConfig;
 }
 
 const READY_FD = 3;
@@ -139,9 +143,19 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   const spec = loadSpec(o.bundle);
   native.setNofile(1 << 20); // inherited: the sandbox may not raise it in its user namespace
   const gofers = startContainerGofers(spec, o.bundle, o.conf, (m) => process.stderr.write(`runsc: ${m}\n`));
+  // --- network (boot/netns.ts): the spec's network namespace, taken over; fds after the Gofers'.
+  let netns: ReturnType<typeof takeContainerNetwork>;
+  try {
+    netns = takeContainerNetwork(spec, o.conf.network);
+  } catch (e) {
+    gofers.stop();
+    throw new RuntimeError((e as Error).message);
+  }
+  // --- end network
   const handoff: GoferHandoff = {
     hostRoot: gofers.hostRoot, volumes: gofers.volumes,
     gofers: gofers.procs.map((p, i) => ({ hostPath: p.root, fd: FIRST_GOFER_FD + i })),
+    network: netns?.sentryConfig(FIRST_GOFER_FD + gofers.procs.length),
   };
   const MFD_CLOEXEC = 1;
   const handoffFd = check('memfd_create', native.memfdCreate('tsvisor-gofers', MFD_CLOEXEC));
@@ -154,16 +168,18 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   try {
     pid = launch({
       kind: 'sentry', keepRoot: true, path: process.execPath, argv, env: sandboxEnv(),
-      fds: [...o.stdio, pair[1], handoffFd, ...gofers.procs.map((p) => p.client.fd)],
+      fds: [...o.stdio, pair[1], handoffFd, ...gofers.procs.map((p) => p.client.fd), ...(netns?.fds ?? [])],
       setsid: o.setsid ?? true, hostNetwork: o.conf.network === 'host', rootless: o.conf.rootless,
     });
   } catch (e) {
     fs.closeSync(pair[0]);
     gofers.stop();
+    netns?.restore();
     throw e;
   } finally {
     fs.closeSync(pair[1]);
     fs.closeSync(handoffFd);
+    netns?.closeHostFds(); // the sandbox holds the packet sockets now
   }
   // The sandbox holds the Gofers' sockets now: they end when it does, and
   // whoever reaps this process's orphans reaps them.
@@ -185,6 +201,7 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
     }
   }
   if (!ready.ok) {
+    netns?.restore();
     // Reap it: it exits right after a failure report.
     const st = new Int32Array(1);
     for (let i = 0; i < 200 && native.waitpid(pid, WNOHANG, st) === 0; i++) {
