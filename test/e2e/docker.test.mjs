@@ -108,6 +108,30 @@ test('docker run -it: a shell on a terminal, ^C, ^Z, window size, exit status', 
   assert.match(r.out, /Stopped\s+sleep 30/);
 });
 
+test('docker run -t: the console is /dev/pts/0 of the container (ttyname works)', { skip }, () => {
+  // No pty on our side: docker -t alone still gives the container a terminal.
+  const t = run(['-t'], ['/bin/busybox', 'tty']);
+  assert.equal(t.code, 0, t.stdout + t.stderr);
+  assert.equal(t.stdout, '/dev/pts/0\r\n');
+  const st = run(['-t'], ['sh', '-c', 'readlink /proc/self/fd/0; stat -c "%t:%T %i" /dev/pts/0; stat -L -c "%t:%T %i" /proc/self/fd/0; ls /dev/pts']);
+  const lines = st.stdout.split('\r\n');
+  assert.equal(lines[0], '/dev/pts/0', st.stdout);
+  assert.equal(lines[1], '88:0 3', st.stdout); // major 136, minor 0
+  assert.equal(lines[2], lines[1], st.stdout);
+  assert.match(lines[3], /^0\s+ptmx$/, st.stdout);
+  // Without -t there is no terminal.
+  assert.equal(run([], ['/bin/busybox', 'tty']).stdout, 'not a tty\n');
+  if (PY) {
+    // exec -it next to a console: its own /dev/pts/1, and its /dev/tty (job control) is that one.
+    const name = uniq('ttyexec');
+    assert.equal(docker(['run', '-dt', '--name', name, `--runtime=${RUNTIME}`, IMAGE, 'sh', '-c', 'while true; do sleep 1; done']).code, 0);
+    const it = pty(['docker', 'exec', '-it', name, 'sh'], ['s:2', 'w:tty', 'w:exit 3', 's:1']);
+    assert.equal(it.exit, '3', it.out);
+    assert.match(it.out, /\/dev\/pts\/1/, it.out);
+    docker(['rm', '-f', name]);
+  }
+});
+
 test('docker exec, exec -it, top, kill -s, stats, pause, restart, stop, rm -f', { skip }, () => {
   const name = uniq('life');
   const script = 'trap "echo got USR1" USR1; trap "echo got TERM; exit 3" TERM; echo started; while true; do sleep 1; done';
@@ -121,9 +145,10 @@ test('docker exec, exec -it, top, kill -s, stats, pause, restart, stop, rm -f', 
   assert.equal(docker(['exec', '-u', '1000', '-e', 'X=1', '-w', '/tmp', name, 'sh', '-c', 'id -u; echo $X; pwd']).stdout, '1000\n1\n/tmp\n');
   if (PY) {
     for (let i = 0; i < 2; i++) { // twice: the second gets the first's pty number again
-      const it = pty(['docker', 'exec', '-it', name, 'sh'], ['w:[ -t 1 ] && echo EXEC-TTY', 'w:sleep 30; echo not-interrupted', 's:1', 'c', 'w:exit 4']);
+      const it = pty(['docker', 'exec', '-it', name, 'sh'], ['w:[ -t 1 ] && echo EXEC-TTY; tty', 'w:sleep 30; echo not-interrupted', 's:1', 'c', 'w:exit 4']);
       assert.equal(it.exit, '4', it.out);
       assert.match(it.out, /EXEC-TTY/);
+      assert.match(it.out, /\/dev\/pts\/0/); // the container's own console is not a terminal
       assert.doesNotMatch(it.out, /^not-interrupted$/m);
     }
   }

@@ -18,6 +18,7 @@ import { MemoryManager } from '../../sentry/mm/mm.js';
 import * as fs from 'node:fs';
 import { isatty } from 'node:tty';
 import { hostFDFlags, newHostFD } from '../../sentry/fsimpl/host/host_fd.js';
+import { newConsoleFD } from '../../sentry/fsimpl/devpts/console.js';
 import { ttyState } from '../../sentry/fsimpl/host/tty.js';
 import type { FileDescription } from '../../sentry/vfs/file_description.js';
 import { FSContext } from '../../sentry/vfs/fs_context.js';
@@ -181,7 +182,11 @@ export function startProcess(k: Kernel, p: Process, o: NewProcessOptions): Task 
       if (o.ownFds && hostFd !== shared.hostFd && o.stdio.indexOf(hostFd) === i) fs.closeSync(hostFd);
       return;
     }
-    const file = newHostFD(hostFd, hostFDFlags(hostFd), o.ownFds ? { owned: true } : { isStdio: true });
+    const hopts = o.ownFds ? { owned: true } : { isStdio: true };
+    // The terminal of a process.terminal process shows as /dev/pts/N, as runc's does.
+    const file = rdev >= 0 && p.terminal
+      ? newConsoleFD(k.vfs, hostFd, hostFDFlags(hostFd), hopts, p.user.uid, tg.sid)
+      : newHostFD(hostFd, hostFDFlags(hostFd), hopts);
     t.fdTable.setAt(i, file, false);
     created.push(file);
     if (rdev >= 0) {

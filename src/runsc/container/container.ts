@@ -276,7 +276,8 @@ export function startContainer(ctx: Ctx, id: string, direct?: () => void): void 
     else request(c, { op: 'start' });
     c.state.status = 'running';
     writeState(c.dir, c.state);
-    runHooks(c.state.hooks, 'poststart', ociState(c), ctx.warn);
+    // As runc: the state of the container just started, even if its process already ended.
+    runHooks(c.state.hooks, 'poststart', ociState(c, 'running'), ctx.warn);
   } finally {
     lock.unlock();
   }

@@ -11,6 +11,7 @@ import type { FileDescription, FileDescriptionImpl, Stat, Timespec } from '../..
 import { PTMX_MAJOR, PTMX_MINOR, PTS_MAJOR, devptsOf } from '../devpts/devpts.js';
 import { cttyOf } from '../devpts/terminal.js';
 import { openStdioTty } from '../host/host_fd.js';
+import { openSessionConsole } from '../devpts/console.js';
 
 /** makedev packs a device number as Linux's new_encode_dev does. */
 export function makedev(major: number, minor: number): number {
@@ -125,9 +126,11 @@ export function openDevice(t: Task, major: number, minor: number, flags: number,
     if (!term) throw linuxerr.ENXIO;
     return term.openReplica(t, flags);
   } else if (major === 5 && minor === 0) {
-    // /dev/tty: the controlling terminal, which is the sandbox's stdio terminal if it has one.
+    // /dev/tty: the controlling terminal: the session's console (a process
+    // with a terminal: the container's, an exec'd one's), else the sandbox's stdio terminal.
     // fstat shows the /dev/tty node when devfs names it, else the host terminal.
-    return openStdioTty(flags, node.ino === undefined ? undefined : () => deviceStat(5, 0, node));
+    const stat = node.ino === undefined ? undefined : () => deviceStat(5, 0, node);
+    return openSessionConsole(t.kernel.vfs, t.tg.sid, flags, stat) ?? openStdioTty(flags, stat);
   }
   t.kernel.log.warnOnce(`dev:${major}:${minor}`, `open of unsupported character device ${major}:${minor}`);
   throw linuxerr.ENXIO;

@@ -87,13 +87,14 @@ class RootDir extends DevptsNode {
     void c;
     if (name === 'ptmx') return this.fs.ptmx;
     if (!/^(0|[1-9][0-9]*)$/.test(name)) return null;
-    return this.fs.replicaNode(Number(name));
+    return this.fs.consoleNode(Number(name)) ?? this.fs.replicaNode(Number(name));
   }
 
   override readdir(c: Caller): DirEntry[] {
     void c;
     const out: DirEntry[] = [{ name: 'ptmx', ino: this.fs.ptmx.ino, type: linux.dtype(this.fs.ptmx.mode) }];
-    for (const n of this.fs.replicaNodes()) out.push({ name: String(n.term.index), ino: n.ino, type: linux.dtype(n.mode) });
+    const nodes = [...this.fs.replicaNodes(), ...this.fs.consoleNodes()].sort((a, b) => a.index - b.index);
+    for (const n of nodes) out.push({ name: String(n.index), ino: n.ino, type: linux.dtype(n.mode) });
     return out;
   }
 }
@@ -118,6 +119,10 @@ export class ReplicaNode extends DevptsNode {
     this.term = term;
   }
 
+  get index(): number {
+    return this.term.index;
+  }
+
   protected override rdev(): number {
     return makeDev(PTS_MAJOR, this.term.index);
   }
@@ -126,6 +131,36 @@ export class ReplicaNode extends DevptsNode {
     if (!isTask(c)) throw linuxerr.ENXIO;
     return this.term.openReplica(c, flags);
   }
+}
+
+/** ConsoleNode is /dev/pts/N for a host terminal handed to the sandbox (a
+ *  container's console, an exec'd process's terminal): runc gives the
+ *  container a replica of its own devpts, and ttyname() looks for the
+ *  terminal there (it compares stat of /dev/pts/N with fstat of the fd). */
+export class ConsoleNode extends DevptsNode {
+  constructor(fs: DevptsFS, readonly index: number, uid: number, private readonly reopen: (flags: number) => Opened) {
+    super(fs, index + 3, linux.S_IFCHR | 0o620, uid, TTY_GID);
+  }
+
+  protected override rdev(): number {
+    return makeDev(PTS_MAJOR, this.index);
+  }
+
+  override open(c: Caller, flags: number): Opened {
+    void c;
+    return this.reopen(flags);
+  }
+}
+
+/** AttachedConsole is a host terminal's place in a devpts. */
+export interface AttachedConsole {
+  index: number;
+  /** path is /dev/pts/N (where the kernel's devpts is mounted). */
+  path: string;
+  /** stat is what fstat of the terminal's descriptions reports: the node's. */
+  stat: () => Stat;
+  /** detach removes the node (the host terminal is gone). */
+  detach: () => void;
 }
 
 export class DevptsFS implements FileSystem, PtyOwner {
@@ -139,6 +174,8 @@ export class DevptsFS implements FileSystem, PtyOwner {
   private readonly terms = new Map<number, Terminal>();
   /** Replica nodes by index, while the master is open. */
   private readonly nodes = new Map<number, ReplicaNode>();
+  /** Host terminals shown as replicas, by index (sharing the index space with terms). */
+  private readonly consoles = new Map<number, ConsoleNode>();
 
   constructor() {
     this.root = new RootDir(this, 1, linux.S_IFDIR | 0o755, 0, 0);
@@ -154,6 +191,36 @@ export class DevptsFS implements FileSystem, PtyOwner {
     return this.nodes.get(index) ?? null;
   }
 
+  consoleNode(index: number): ConsoleNode | null {
+    return this.consoles.get(index) ?? null;
+  }
+
+  consoleNodes(): ConsoleNode[] {
+    return [...this.consoles.values()];
+  }
+
+  /** attachConsole gives a host terminal the lowest free /dev/pts/N; opening
+   *  the node calls reopen with the open flags and the node's stat. */
+  attachConsole(uid: number, reopen: (flags: number, stat: () => Stat) => Opened): AttachedConsole {
+    const index = this.freeIndex();
+    const node: ConsoleNode = new ConsoleNode(this, index, uid, (flags) => reopen(flags, stat));
+    const stat = (): Stat => node.stat();
+    this.consoles.set(index, node);
+    return {
+      index, path: `/dev/pts/${index}`, stat,
+      detach: () => {
+        if (this.consoles.get(index) === node) this.consoles.delete(index);
+      },
+    };
+  }
+
+  private freeIndex(): number {
+    let index = 0;
+    while (this.terms.has(index) || this.consoles.has(index)) index++;
+    if (index >= PTY_MAX) throw linuxerr.ENOSPC;
+    return index;
+  }
+
   replicaNodes(): ReplicaNode[] {
     return [...this.nodes.values()].sort((a, b) => a.term.index - b.term.index);
   }
@@ -165,9 +232,7 @@ export class DevptsFS implements FileSystem, PtyOwner {
   /** openMaster makes a new terminal (posix_openpt) at the lowest free index. */
   openMaster(t: Task, flags: number, statFn: () => Stat): FileDescriptionImpl {
     void flags;
-    let index = 0;
-    while (this.terms.has(index)) index++;
-    if (index >= PTY_MAX) throw linuxerr.ENOSPC;
+    const index = this.freeIndex();
     const term = new Terminal(t.kernel, index, this);
     const node = new ReplicaNode(this, term, t.creds.fsuid);
     term.node = node;
@@ -195,6 +260,11 @@ export function registerDevpts(vfs: object, fs: DevptsFS): void {
 /** devptsOf returns the devpts of t's VFS, or null. */
 export function devptsOf(t: Task): DevptsFS | null {
   return registry.get(t.kernel.vfs) ?? null;
+}
+
+/** devptsOfVFS returns the devpts registered for vfs, or null. */
+export function devptsOfVFS(vfs: object): DevptsFS | null {
+  return registry.get(vfs) ?? null;
 }
 
 /** Open flags Linux drops from a description's f_flags. */
