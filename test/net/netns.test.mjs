@@ -152,8 +152,14 @@ function nsAddrs() {
   return (j[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
 }
 
+/** nsIpv6Disabled reads net.ipv6.conf.eth0.disable_ipv6 in the namespace. */
+function nsIpv6Disabled() {
+  return spawnSync(IP, ['netns', 'exec', NS, 'cat', '/proc/sys/net/ipv6/conf/eth0/disable_ipv6'], { encoding: 'utf8' }).stdout.trim();
+}
+
 /** restoreNs gives the namespace its configuration back (a test took it over). */
 function restoreNs() {
+  spawnSync(IP, ['netns', 'exec', NS, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6']);
   ip(['-n', NS, 'addr', 'flush', 'dev', 'eth0']);
   ip(['-n', NS, 'addr', 'add', `${SUB}.2/24`, 'dev', 'eth0']);
   ip(['-n', NS, '-6', 'addr', 'add', `${SUB6}::2/64`, 'dev', 'eth0', 'nodad']);
@@ -170,8 +176,10 @@ test('a container in a network namespace takes its veth over: served to and fetc
   const port = server.address().port;
   try {
     ok(rs(['create', '--bundle', bundle, 'web']), 'create');
-    // The host kernel no longer answers for the container's addresses.
+    // The host kernel no longer answers for the container's addresses, nor
+    // makes itself new IPv6 ones (router advertisements, link-local).
     assert.deepEqual(nsAddrs(), []);
+    assert.equal(nsIpv6Disabled(), '1');
     ok(rs(['start', 'web']), 'start');
     const r = await get(`http://${SUB}.2/index.html`);
     assert.equal(r.status, 200);
@@ -223,6 +231,7 @@ test('a container without a network namespace, or with --network=none, has loopb
   assert.deepEqual(links(ok(rs(['run', '--bundle', joined, `none${seq}`], { global: ['--network=none'] }), 'run --network=none')), ['lo']);
   // Nothing was taken from the namespace.
   assert.ok(nsAddrs().includes(`${SUB}.2/24`));
+  assert.equal(nsIpv6Disabled(), '0');
 });
 
 test('a namespace path that does not exist fails the create, leaving nothing behind', { skip, timeout: 60000 }, () => {
@@ -243,3 +252,21 @@ function macLinkLocal(mac) {
   const w = [(b[0] << 8) | b[1], (b[2] << 8) | 0xff, (0xfe << 8) | b[3], (b[4] << 8) | b[5]];
   return `fe80::${w.map((x) => x.toString(16)).join(':')}`;
 }
+
+test('what the takeover leaves out is said in the debug log', { skip, timeout: 60000 }, () => {
+  ip(['-n', NS, 'link', 'add', 'tsvdown0', 'type', 'veth', 'peer', 'name', 'tsvdown1']); // down: left alone, with a note
+  const log = path.join(tmp, 'debug.log');
+  try {
+    const bundle = makeBundle((s) => {
+      s.process.args = ['/bin/sh', '-c', 'true'];
+      joinNetns(s, `/var/run/netns/${NS}`);
+    });
+    ok(rs(['run', '--bundle', bundle, `notes${seq}`], { global: ['--debug', `--debug-log=${log}`] }), 'run --debug');
+    const text = fs.readFileSync(log, 'utf8');
+    assert.match(text, /network namespace \/var\/run\/netns\/\S+: tsvdown0: down, left alone/);
+    assert.match(text, /network namespace \/var\/run\/netns\/\S+: taking over eth0 /);
+  } finally {
+    ip(['-n', NS, 'link', 'del', 'tsvdown0'], { check: false });
+    restoreNs();
+  }
+});

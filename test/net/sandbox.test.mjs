@@ -102,3 +102,26 @@ test('--network=none has loopback only', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo']);
 });
+
+test('--network=none and host see the host\'s /etc files; with a link, only what would not serve changes', { skip, timeout: 60000 }, () => {
+  const show = (global, extra = []) => spawnSync(RUNSC, [...global, 'do', ...extra, BB, 'cat', '/etc/hosts', '/etc/resolv.conf'], { encoding: 'utf8', timeout: 30000 });
+  const hosts = fs.readFileSync('/etc/hosts', 'utf8');
+  const resolv = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  for (const net of ['none', 'host']) {
+    const r = show([`--network=${net}`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, hosts + resolv, `--network=${net}`);
+  }
+  const linked = show([], [`--ip=${NET}.2`]);
+  assert.equal(linked.status, 0, linked.stderr);
+  assert.doesNotMatch(linked.stdout, /^nameserver (127\.|::1)/m, 'a resolver the sandbox cannot reach');
+  const reachable = (t) => t.split('\n').filter((l) => /^nameserver \d+\.\d+\.\d+\.\d+$/.test(l) && !l.includes(' 127.'));
+  const ownName = hosts.split('\n').some((l) => !/^\s*(127\.|::1|#)/.test(l) && l.split(/\s+/).slice(1).includes(os.hostname()));
+  // On a host whose files serve the sandbox as they are, they are the host's (and /etc is not copied up).
+  const allReachable = reachable(resolv).length > 0 && reachable(resolv).length === resolv.split('\n').filter((l) => /^\s*nameserver\s/.test(l)).length;
+  if (allReachable && !ownName) {
+    assert.equal(linked.stdout, hosts + resolv);
+  }
+  // The host's own files were not touched.
+  assert.equal(fs.readFileSync('/etc/hosts', 'utf8') + fs.readFileSync('/etc/resolv.conf', 'utf8'), hosts + resolv);
+});

@@ -16,7 +16,12 @@
 //      namespace's own kernel sends are not the Sentry's input; its own
 //      frames never come back to the socket that sent them);
 //   3. remove the addresses from those interfaces (and with them the routes),
-//      so that the host kernel stops answering ARP, TCP and ICMP for them;
+//      so that the host kernel stops answering ARP, TCP and ICMP for them,
+//      and turn IPv6 off on them (net.ipv6.conf.IF.disable_ipv6): a router
+//      advertisement would otherwise give the host kernel a SLAAC address
+//      there again, and it answers NDP for its link-local one. The packet
+//      socket sees the frames before any protocol does, so the netstack's
+//      own IPv6 (done on the raw frames) is not affected;
 //   4. hand the sockets to the Sentry with a NetworkConfig naming them by
 //      their fd numbers there (configureNetwork).
 // The Sentry's own network namespace stays private and empty. Without a
@@ -27,6 +32,7 @@
 import * as fs from 'node:fs';
 import { native } from '../../platform/ptrace/native.js';
 import type { NetworkConfig, RouteConfig } from '../../sentry/socket/netstack/stack.js';
+import type { Config } from '../config/config.js';
 import type { Spec } from '../specutils/spec.js';
 
 const AF_PACKET = 17;
@@ -173,15 +179,58 @@ export function sockaddrLl(ifindex: number): Uint8Array {
   return b;
 }
 
-function findTool(names: string[]): string {
+/** debugLogger returns where runsc's own --debug lines go: the --debug-log
+ *  file, else stderr; nothing without --debug. */
+export function debugLogger(conf: Pick<Config, 'debug' | 'debugLog'>): (msg: string) => void {
+  if (!conf.debug) return () => {};
+  return (msg) => {
+    const line = `D${new Date().toISOString().slice(11, 23)} ${msg}\n`;
+    try {
+      if (!conf.debugLog) {
+        fs.writeSync(2, line);
+        return;
+      }
+      const fd = fs.openSync(conf.debugLog, 'a');
+      try {
+        fs.writeSync(fd, line);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // a log line is never worth failing for
+    }
+  };
+}
+
+/** findTool returns the first of names found in the system's binary directories. */
+export function findTool(names: string[]): string {
   for (const n of names) {
     for (const d of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) if (fs.existsSync(`${d}/${n}`)) return `${d}/${n}`;
   }
   throw new Error(`--network=sandbox needs ${names[0]} on the host`);
 }
 
-/** run runs argv without a shell; returns its stdout, failing with its stderr. */
-function run(argv: string[]): string {
+/** run runs argv without a shell (input, if any, as its stdin); returns its
+ *  stdout, failing with its stderr. */
+export function run(argv: string[], input?: string): string {
+  const stdin = input === undefined ? -1 : memfdWith(input);
+  try {
+    return runWith(argv, stdin);
+  } finally {
+    if (stdin >= 0) fs.closeSync(stdin);
+  }
+}
+
+/** memfdWith returns a memfd holding text, at offset 0. */
+function memfdWith(text: string): number {
+  const MFD_CLOEXEC = 1;
+  const fd = native.memfdCreate('tsvisor-input', MFD_CLOEXEC);
+  if (fd < 0) throw new Error(`memfd_create: errno ${-fd}`);
+  fs.writeSync(fd, text, 0, 'utf8'); // pwrite: the offset stays 0 for the child
+  return fd;
+}
+
+function runWith(argv: string[], stdin: number): string {
   const out = new Int32Array(2);
   const err = new Int32Array(2);
   const AF_UNIX = 1;
@@ -192,7 +241,7 @@ function run(argv: string[]): string {
     fs.closeSync(out[1]);
     throw new Error('socketpair failed');
   }
-  const pid = native.spawn(argv[0], argv, ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'LC_ALL=C'], Int32Array.of(-1, out[1], err[1]), 0);
+  const pid = native.spawn(argv[0], argv, ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'LC_ALL=C'], Int32Array.of(stdin, out[1], err[1]), 0);
   fs.closeSync(out[1]);
   fs.closeSync(err[1]);
   const read = (fd: number): string => {
@@ -222,6 +271,13 @@ function run(argv: string[]): string {
   do r = native.waitpid(pid, 0, st); while (r === -4 /* EINTR */);
   if (r < 0 || st[0] !== 0) throw new Error(`${argv.join(' ')} failed: ${stderr.trim() || `status ${st[0]}`}`);
   return stdout;
+}
+
+/** sysctlIn reads (value undefined) or sets a sysctl inside the namespace at nsPath. Names use '/' (interface names may hold dots). */
+function sysctlIn(nsPath: string, name: string, value?: string): string {
+  const tool = findTool(['sysctl']);
+  const args = value === undefined ? ['-n', name] : ['-q', '-w', `${name}=${value}`];
+  return run([findTool(['nsenter']), `--net=${nsPath}`, '--', tool, ...args]).trim();
 }
 
 /** ipIn runs iproute2 inside the namespace at nsPath. */
@@ -285,14 +341,17 @@ export interface TakenNetwork {
   restore(): void;
 }
 
-/** takeOverNetns takes over the interfaces of the namespace at nsPath (needs host root). */
-export function takeOverNetns(nsPath: string): TakenNetwork {
+/** takeOverNetns takes over the interfaces of the namespace at nsPath (needs
+ *  host root). debug gets what was left out (plan.notes) and why. */
+export function takeOverNetns(nsPath: string, debug: (msg: string) => void = () => {}): TakenNetwork {
   const nsFd = fs.openSync(nsPath, fs.constants.O_RDONLY);
   const fds: number[] = [];
   let plan: NetnsPlan;
   try {
     const { links, routes } = readNetns(nsPath);
     plan = planTakeover(links, routes);
+    for (const n of plan.notes) debug(`network namespace ${nsPath}: ${n}`);
+    for (const l of plan.links) debug(`network namespace ${nsPath}: taking over ${l.name} (${l.addresses.join(', ') || 'no address'})`);
     for (const l of plan.links) fds.push(openPacketSocket(nsFd, l.ifindex));
   } catch (e) {
     for (const f of fds) fs.closeSync(f);
@@ -300,7 +359,16 @@ export function takeOverNetns(nsPath: string): TakenNetwork {
   } finally {
     fs.closeSync(nsFd);
   }
+  // The disable_ipv6 values the takeover changed, by interface, for restore.
+  const ipv6Was = new Map<string, string>();
   const restore = (): void => {
+    for (const [name, was] of ipv6Was) {
+      try {
+        sysctlIn(nsPath, `net/ipv6/conf/${name}/disable_ipv6`, was);
+      } catch {
+        // the namespace is gone
+      }
+    }
     for (const l of plan.links) {
       for (const a of l.removed) {
         try {
@@ -321,6 +389,7 @@ export function takeOverNetns(nsPath: string): TakenNetwork {
   try {
     // Scraped first: removing the addresses removes the routes through them.
     for (const l of plan.links) ipIn(nsPath, ['addr', 'flush', 'dev', l.name]);
+    for (const l of plan.links) disableIpv6(nsPath, l.name, ipv6Was, debug);
   } catch (e) {
     restore();
     for (const f of fds) fs.closeSync(f);
@@ -341,17 +410,40 @@ export function takeOverNetns(nsPath: string): TakenNetwork {
   };
 }
 
+/** disableIpv6 turns IPv6 off on the host side of a taken interface,
+ *  remembering the old setting in was. When it cannot (a kernel without
+ *  IPv6, no sysctl tool, a read-only /proc/sys) the takeover goes on. */
+function disableIpv6(nsPath: string, ifname: string, was: Map<string, string>, debug: (msg: string) => void): void {
+  const name = `net/ipv6/conf/${ifname}/disable_ipv6`;
+  let old: string;
+  try {
+    old = sysctlIn(nsPath, name);
+  } catch (e) {
+    debug(`network namespace ${nsPath}: ${ifname}: IPv6 left as it is (${(e as Error).message})`);
+    return;
+  }
+  if (old === '1') return;
+  try {
+    sysctlIn(nsPath, name, '1');
+  } catch (e) {
+    // A read-only /proc/sys (runsc itself in a container): the sandbox works, exposed to RAs as before.
+    debug(`network namespace ${nsPath}: ${ifname}: IPv6 left on (${(e as Error).message})`);
+    return;
+  }
+  was.set(ifname, old);
+}
+
 /** takeContainerNetwork is what `runsc create` calls before launching the
  *  sandbox: with --network=sandbox and a spec naming a network namespace
  *  path, that namespace's network, taken over; otherwise null (loopback only;
  *  --network=host and none need nothing). Throws when the namespace cannot
  *  be taken over: the container would not have the network it asked for. */
-export function takeContainerNetwork(spec: Spec, network: string): TakenNetwork | null {
+export function takeContainerNetwork(spec: Spec, network: string, debug?: (msg: string) => void): TakenNetwork | null {
   if (network !== 'sandbox') return null;
   const p = specNetnsPath(spec);
   if (!p) return null;
   try {
-    return takeOverNetns(p);
+    return takeOverNetns(p, debug);
   } catch (e) {
     throw new Error(`network namespace ${p}: ${(e as Error).message}`);
   }
@@ -363,10 +455,10 @@ export function takeContainerNetwork(spec: Spec, network: string): TakenNetwork 
  *  (/proc/PID/ns/net). `runsc create` calls it once those hooks ran and sends
  *  the sockets to the sandbox (control op 'network', fds named 0..n-1).
  *  Null when there is nothing to take. */
-export function takeHookedNetwork(spec: Spec, network: string, sandboxPid: number): TakenNetwork | null {
+export function takeHookedNetwork(spec: Spec, network: string, sandboxPid: number, debug?: (msg: string) => void): TakenNetwork | null {
   if (network !== 'sandbox' || specNetnsPath(spec) !== '') return null;
   if (!spec.hooks?.prestart?.length && !spec.hooks?.createRuntime?.length) return null;
-  const t = takeOverNetns(`/proc/${sandboxPid}/ns/net`);
+  const t = takeOverNetns(`/proc/${sandboxPid}/ns/net`, debug);
   if (t.plan.links.length === 0) {
     t.closeHostFds();
     return null;

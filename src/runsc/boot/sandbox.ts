@@ -28,8 +28,8 @@ import { ExecFailure, startProcess } from './process.js';
 import { confineSentry, prepareSentry } from './confine.js';
 import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, launch } from './launch.js';
-import { setupDoNetwork } from './network.js';
-import type { DoNetwork } from './network.js';
+import { debugLogger, installGuestFiles, setupDoNetwork } from './network.js';
+import type { DoNetwork, GuestFile } from './network.js';
 import { configureNetwork } from '../../sentry/socket/netstack/stack.js';
 import { enableHostNetwork } from '../../sentry/socket/hostinet/hostinet.js';
 import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
@@ -54,6 +54,8 @@ interface BootSpec extends SandboxSpec {
   logFd: number;
   /** network is the link runsc made (--network=sandbox), its fds numbered as in the sandbox. */
   network?: NetworkConfig;
+  /** files: /etc files for the sandbox's network (network.ts guestFiles), written into its root's upper layer. */
+  files?: GuestFile[];
 }
 
 const SPEC_FD = 3;
@@ -95,7 +97,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
   const net = sandboxLink(conf, spec.ip);
   const netFd = FIRST_GOFER_FD + gofers.procs.length;
   const boot: BootSpec = {
-    network: net?.sentryConfig(netFd),
+    network: net?.sentryConfig(netFd), files: net?.guestFiles(spec.hostname, spec.hostRoot),
     ...spec, hostRoot: gofers.hostRoot, volumes: gofers.volumes, conf, logFd: LOG_FD,
     rlimits: rlimits.map(([c, m]) => [c === Infinity ? -1 : c, m === Infinity ? -1 : m]),
     gofers: gofers.procs.map((p, i) => ({ hostPath: p.root, fd: FIRST_GOFER_FD + i })),
@@ -124,6 +126,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
   // The sandbox holds the Gofers' sockets now: they end when it does.
   for (const p of gofers.procs) p.client.close();
   const status = await waitFor(pid);
+  net?.release(); // the NAT rules (the TAP went with the sandbox)
   gofers.stop();
   const sig = status & 0x7f;
   return sig ? 128 + sig : (status >> 8) & 0xff;
@@ -139,7 +142,7 @@ function sandboxLink(conf: Config, ip?: string): DoNetwork | null {
     return null;
   }
   try {
-    return setupDoNetwork({ ip: ip || undefined });
+    return setupDoNetwork({ ip: ip || undefined, debug: debugLogger(conf) });
   } catch (e) {
     process.stderr.write(`runsc: warning: --network=sandbox: no host link (${(e as Error).message}); loopback only\n`);
     return null;
@@ -205,6 +208,7 @@ export async function bootSandbox(specFd: number): Promise<number> {
   confineSentry({ noSeccomp: conf.noSeccomp, hostNetwork: conf.network === 'host' });
   testOnlyOpen(log);
   const vfs = newSandboxVFS({ hostRoot: spec.hostRoot, volumes: spec.volumes, host: new GoferHostFS(clients) });
+  if (spec.files) installGuestFiles(vfs, spec.files, (m) => log.warning(m));
   const k = new Kernel({ platform, vfs, log, hostname: spec.hostname, ...testOnlyLimits(process.env) });
   installSignals(k);
   if (spec.network) configureNetwork(k, spec.network);
@@ -216,7 +220,7 @@ export async function bootSandbox(specFd: number): Promise<number> {
     t = startProcess(k, { args: spec.argv, env: spec.envp, cwd: spec.cwd, user: { uid: 0, gid: 0 } },
       { init: true, rlimits: spec.rlimits, stdio: [0, 1, 2], ownFds: false, keepEnv: true });
   } catch (e) {
-    platform.shutdown();
+      platform.shutdown();
     if (e instanceof ExecFailure) {
       process.stderr.write(`runsc: cannot execute ${spec.argv[0]}: ${e.err.message} (${e.err.name})\n`);
       return e.err === ENOENT ? 127 : 126;

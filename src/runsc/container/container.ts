@@ -18,7 +18,7 @@ import type { Spec } from '../specutils/spec.js';
 import { applyResources, createCgroup, enterCgroup, leaveCgroup, relativePath, removeCgroup } from './cgroup.js';
 import type { CgroupPlace } from './cgroup.js';
 import { runHooks } from './hooks.js';
-import { takeHookedNetwork } from '../boot/netns.js';
+import { debugLogger, takeHookedNetwork } from '../boot/netns.js';
 import type { OciState } from './hooks.js';
 import {
   Lock, RuntimeError, containerDir, ensureRoot, procStartTime, readExit, readState, sandboxAlive, statusOf, validateID,
@@ -223,7 +223,7 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opene
     runHooks(spec.hooks, 'prestart', st);
     runHooks(spec.hooks, 'createRuntime', st);
     // --- network (boot/netns.ts): what the hooks put in the sandbox's own network namespace (Docker's libnetwork-setkey).
-    const hooked = takeHookedNetwork(spec, ctx.conf.network, pid);
+    const hooked = takeHookedNetwork(spec, ctx.conf.network, pid, debugLogger(ctx.conf));
     if (hooked) {
       try {
         request(c, { op: 'network', network: hooked.sentryConfig(0) }, hooked.fds);

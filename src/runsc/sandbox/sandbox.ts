@@ -18,7 +18,7 @@ import type { ReadyMessage } from '../boot/container_boot.js';
 import { launch } from '../boot/launch.js';
 import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { planMounts } from '../boot/mounts.js';
-import { takeContainerNetwork } from '../boot/netns.js';
+import { debugLogger, takeContainerNetwork } from '../boot/netns.js';
 import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
 import type { Config } from '../config/config.js';
 import { RuntimeError } from '../container/state.js';
@@ -146,7 +146,7 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   // --- network (boot/netns.ts): the spec's network namespace, taken over; fds after the Gofers'.
   let netns: ReturnType<typeof takeContainerNetwork>;
   try {
-    netns = takeContainerNetwork(spec, o.conf.network);
+    netns = takeContainerNetwork(spec, o.conf.network, debugLogger(o.conf));
   } catch (e) {
     gofers.stop();
     throw new RuntimeError((e as Error).message);
