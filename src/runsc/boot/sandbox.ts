@@ -28,6 +28,7 @@ import { ExecFailure, startProcess } from './process.js';
 import { confineSentry, prepareSentry } from './confine.js';
 import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS, launch } from './launch.js';
+import { forwardHostSignals, hostTtyKey } from './host_signals.js';
 import { debugLogger, installGuestFiles, setupDoNetwork } from './network.js';
 import type { DoNetwork, GuestFile } from './network.js';
 import { configureNetwork } from '../../sentry/socket/netstack/stack.js';
@@ -154,6 +155,10 @@ export function waitFor(pid: number): Promise<number> {
   return new Promise((resolve) => {
     const st = new Int32Array(1);
     const sigs = relayed();
+    // With a terminal, ^C and ^\ reach the sandbox from it directly; runsc
+    // must outlive them (the guest may catch them) and wait, as a shell does.
+    const fromTty: NodeJS.Signals[] = sigs.includes('SIGINT') ? [] : ['SIGINT', 'SIGQUIT'];
+    const ignore = (): void => {};
     const relay = (s: NodeJS.Signals): void => {
       try {
         process.kill(pid, s);
@@ -167,12 +172,14 @@ export function waitFor(pid: number): Promise<number> {
       clearInterval(keepAlive);
       process.off('SIGCHLD', check);
       for (const s of sigs) process.off(s, relay);
+      for (const s of fromTty) process.off(s, ignore);
       resolve(r < 0 ? 1 << 8 : st[0]);
     };
     // Signal listeners do not keep Node's loop alive; this does, and doubles
     // as a slow poll should a SIGCHLD be missed.
     const keepAlive = setInterval(check, 1000);
     for (const s of sigs) process.on(s, relay);
+    for (const s of fromTty) process.on(s, ignore);
     process.on('SIGCHLD', check);
     check();
   });
@@ -211,6 +218,9 @@ export async function bootSandbox(specFd: number): Promise<number> {
   if (spec.files) installGuestFiles(vfs, spec.files, (m) => log.warning(m));
   const k = new Kernel({ platform, vfs, log, hostname: spec.hostname, ...testOnlyLimits(process.env) });
   installSignals(k);
+  // The Sentry shares its caller's terminal (no setsid): ^C and ^\ typed
+  // there arrive here too, and are the guest's to handle.
+  const unforward = forwardHostSignals(k, hostTtyKey(0), ['SIGINT', 'SIGQUIT', 'SIGWINCH']);
   if (spec.network) configureNetwork(k, spec.network);
   if (conf.network === 'host') enableHostNetwork(k);
   // PID 1 is made as for a container's init, with all capabilities (the
@@ -220,7 +230,8 @@ export async function bootSandbox(specFd: number): Promise<number> {
     t = startProcess(k, { args: spec.argv, env: spec.envp, cwd: spec.cwd, user: { uid: 0, gid: 0 } },
       { init: true, rlimits: spec.rlimits, stdio: [0, 1, 2], ownFds: false, keepEnv: true });
   } catch (e) {
-      platform.shutdown();
+    unforward();
+    platform.shutdown();
     if (e instanceof ExecFailure) {
       process.stderr.write(`runsc: cannot execute ${spec.argv[0]}: ${e.err.message} (${e.err.name})\n`);
       return e.err === ENOENT ? 127 : 126;
@@ -229,6 +240,7 @@ export async function bootSandbox(specFd: number): Promise<number> {
   }
   k.makeReady(t);
   const status = await k.run();
+  unforward();
   platform.shutdown();
   return exitCode(status);
 }
