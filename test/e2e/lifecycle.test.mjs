@@ -499,3 +499,52 @@ test('cgroups: linux.cgroupsPath gets the guest processes and the limits', { ski
   }
   assert.ok(!fs.existsSync(dir), 'delete removes the cgroup');
 });
+
+test('what the container sees: mount table in spec order, /dev/ptmx, devices, masked and read-only paths, ids', { skip }, () => {
+  const bundle = makeBundle((s) => {
+    s.mounts = [
+      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/mnt/bin', source: path.join(bundle0(s), 'bin'), options: ['rbind', 'ro'] },
+    ];
+    s.linux.devices = [{ path: '/dev/test1', type: 'c', major: 10, minor: 666, fileMode: 0o432, uid: 1, gid: 2 }];
+    s.linux.maskedPaths = ['/secret', '/secretdir', '/proc/nonexistent'];
+    s.linux.readonlyPaths = ['/proc/sys', '/rw'];
+    s.process.oomScoreAdj = 123;
+    s.process.args = ['sh', '-c', [
+      'cat /proc/self/mountinfo', 'echo ---', 'ls -l /dev/ptmx /dev/test1', 'echo ---',
+      'cat /secret; echo "[$(ls /secretdir)]"; echo x > /rw/f || echo rw-refused', 'cat /proc/self/oom_score_adj',
+    ].join('; ')];
+  });
+  fs.writeFileSync(path.join(bundle, 'rootfs', 'secret'), 'hidden\n');
+  fs.mkdirSync(path.join(bundle, 'rootfs', 'secretdir'));
+  fs.writeFileSync(path.join(bundle, 'rootfs', 'secretdir', 'x'), 'hidden\n');
+  fs.mkdirSync(path.join(bundle, 'rootfs', 'rw'));
+  const r = ok(rs(['run', '--bundle', bundle, newId()]), 'run');
+  const [mountinfo, devs, rest] = r.stdout.split('---\n');
+  const rows = mountinfo.trim().split('\n').map((l) => {
+    const f = l.split(' ');
+    const sep = f.indexOf('-');
+    return { root: f[3], point: f[4], type: f[sep + 1], source: f[sep + 2], opts: f[5] };
+  });
+  const want = [['/proc', 'proc', 'proc'], ['/dev', 'tmpfs', 'tmpfs'], ['/dev/pts', 'devpts', 'devpts'],
+    ['/dev/shm', 'tmpfs', 'shm'], ['/dev/mqueue', 'mqueue', 'mqueue'], ['/sys', 'sysfs', 'sysfs']];
+  const got = rows.filter((m) => want.some(([p]) => p === m.point)).map((m) => [m.point, m.type, m.source]);
+  assert.deepEqual(got, want, mountinfo);
+  const bin = rows.find((m) => m.point === '/mnt/bin');
+  assert.ok(bin && bin.root.endsWith('/bin') && bin.opts.startsWith('ro'), mountinfo);
+  assert.ok(rows.some((m) => m.point === '/proc/sys' && m.opts.startsWith('ro')), mountinfo);
+  assert.ok(rows.some((m) => m.point === '/secret') && rows.some((m) => m.point === '/secretdir'), mountinfo);
+  assert.match(devs, /ptmx -> pts\/ptmx/);
+  assert.match(devs, /^cr---wx-w-\s+1 1\s+2\s+10,\s+666 .*\/dev\/test1$/m);
+  assert.equal(rest, '[]\nrw-refused\n123\n', r.stdout + r.stderr);
+});
+
+/** bundle0 is where makeBundle's edit is building (its rootfs path, from the spec). */
+function bundle0() {
+  return path.join(tmp, `bundle${seq - 1}`, 'rootfs');
+}

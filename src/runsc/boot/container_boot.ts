@@ -30,9 +30,9 @@ import type { Task } from '../../sentry/kernel/task.js';
 import { TaskState } from '../../sentry/kernel/task.js';
 import type { ThreadGroup } from '../../sentry/kernel/thread_group.js';
 import { installSignals, sendToGroup, userInfo } from '../../sentry/kernel/signals.js';
-import { newSandboxVFS } from '../../sentry/vfs/vfs.js';
 import type { VFS } from '../../sentry/vfs/vfs.js';
 import { ttyState } from '../../sentry/fsimpl/host/tty.js';
+import { setProcDefaults } from '../../sentry/fsimpl/procfs/defaults.js';
 import type { Config } from '../config/config.js';
 import { cgroupStats, existingCgroup, joinCgroup, pidsDirs, relativePath } from '../container/cgroup.js';
 import type { ExitRecord } from '../container/state.js';
@@ -41,7 +41,7 @@ import type { ControlRequest, ProcessInfo } from '../sandbox/control.js';
 import { checkProcess, loadSpec, rootfsPath } from '../specutils/spec.js';
 import type { Process, Spec } from '../specutils/spec.js';
 import { hostRlimits } from './limits.js';
-import { applyMounts, mkdirAll, planMounts } from './mounts.js';
+import { applyMounts, finishContainerRoot, mkdirAll, newContainerVFS, planMounts } from './mounts.js';
 import { ExecFailure, onExit, startProcess } from './process.js';
 import { exitCode } from './sandbox.js';
 
@@ -417,8 +417,9 @@ function buildVFS(spec: Spec, bundle: string, log: Log, handoff: GoferHandoff): 
   for (const n of plan.notes) log.debug(n);
   const gofers = handedGofers(handoff, log);
   try {
-    const vfs = newSandboxVFS({ hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
+    const vfs = newContainerVFS(plan, { hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
     applyMounts(vfs, plan);
+    finishContainerRoot(vfs, spec, plan);
     // runc creates a missing working directory.
     const cwd = spec.process?.cwd ?? '/';
     if (cwd !== '/') mkdirAll(vfs, cwd);
@@ -490,6 +491,13 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     gofers = built.gofers;
     const k = new Kernel({ platform, vfs: built.vfs, log, hostname: spec.hostname ?? os.hostname() });
     if (spec.domainname) k.domainname = spec.domainname;
+    // /proc/self/{uid,gid}_map show the spec's user namespace; oom_score_adj its process.oomScoreAdj.
+    const userns = spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;
+    setProcDefaults(k, {
+      uidMap: userns ? spec.linux?.uidMappings : undefined,
+      gidMap: userns ? spec.linux?.gidMappings : undefined,
+      oomScoreAdj: spec.process?.oomScoreAdj,
+    });
     k.alwaysPoll = true;
     installSignals(k);
     if (conf.network === 'host') enableHostNetwork(k);

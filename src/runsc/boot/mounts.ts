@@ -1,45 +1,79 @@
-// spec.mounts for the sandbox's VFS. The VFS already has /proc (procfs), /dev
-// (devfs, with /dev/pts and /dev/shm directories) and /sys (sysfs), so mounts
-// of those types at those places are satisfied as they are. Bind mounts of
-// host directories become Gofer-served volumes; tmpfs mounts new Tmpfs
-// instances. A bind mount of a single file (Docker's /etc/hosts, /etc/hostname,
-// /etc/resolv.conf) cannot be a mount point in this VFS: its contents are
-// copied into the root's writable layer at boot instead (later host changes
-// are not seen, guest writes stay in the sandbox).
+// The container's mount table, from config.json: spec.mounts in spec order
+// (so /proc/self/mountinfo lists them as runc would), then linux.devices,
+// linux.maskedPaths and linux.readonlyPaths with runc's semantics. /proc
+// (procfs), /dev (devfs, from the spec's tmpfs there), /dev/pts (devpts) and
+// /sys (sysfs) are mounted where the spec puts them, and added when it has
+// none. Bind mounts of host directories become Gofer-served volumes; tmpfs
+// and mqueue mounts new instances. A bind mount of a single host file
+// (Docker's /etc/hosts, /etc/hostname, /etc/resolv.conf) is not a mount here:
+// its contents are copied into the root's writable layer at boot instead
+// (later host changes are not seen, guest writes stay in the sandbox).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as linux from '../../abi/linux/file.js';
 import * as linuxerr from '../../abi/linux/errno.js';
+import { newDevfs } from '../../sentry/fsimpl/devfs/devfs.js';
+import { DevptsFS, registerDevpts } from '../../sentry/fsimpl/devpts/devpts.js';
+import type { HostFS } from '../../sentry/fsimpl/hostfs/host_fs.js';
+import { HostFilesystem } from '../../sentry/fsimpl/hostfs/hostfs.js';
+import { MqueueFS } from '../../sentry/fsimpl/mqueue/mqueue.js';
+import { OverlayFS } from '../../sentry/fsimpl/overlay/overlay.js';
+import { newProcFS } from '../../sentry/fsimpl/procfs/procfs.js';
+import { ProcFS } from '../../sentry/fsimpl/procfs/synthetic.js';
+import { newSysfs } from '../../sentry/fsimpl/sys/sysfs.js';
 import { Tmpfs } from '../../sentry/fsimpl/tmpfs/tmpfs.js';
 import { kernelCaller } from '../../sentry/vfs/caller.js';
-import type { VFS, VolumeSpec } from '../../sentry/vfs/vfs.js';
+import type { Caller, FileSystem, Inode } from '../../sentry/vfs/inode.js';
+import { isDir, isSymlink, makeDev } from '../../sentry/vfs/inode.js';
+import type { Loc } from '../../sentry/vfs/mount.js';
+import { lookupAt, pathOf } from '../../sentry/vfs/resolve.js';
+import { VFS } from '../../sentry/vfs/vfs.js';
+import type { VolumeSpec } from '../../sentry/vfs/vfs.js';
 import type { Spec } from '../specutils/spec.js';
 import { SpecError } from '../specutils/spec.js';
 
-export interface TmpfsMount {
+export type MountKind = 'proc' | 'sysfs' | 'dev' | 'devpts' | 'tmpfs' | 'mqueue' | 'volume';
+
+/** PlannedMount is one mount of the container, in mount order. */
+export interface PlannedMount {
+  kind: MountKind;
   destination: string;
+  /** source: the device name /proc/self/mountinfo shows (the spec's). */
+  source?: string;
+  readonly: boolean;
+  /** flags: the per-mount options kept and shown (nosuid, nodev, noexec). */
+  flags: string[];
+  /** tmpfs: mode= and size=. */
   mode?: number;
   size?: number;
-  readonly: boolean;
+  /** volume: the index in MountPlan.volumes. */
+  volume?: number;
 }
 
 export interface MountPlan {
+  /** mounts: every mount, in the order it is made. */
+  mounts: PlannedMount[];
+  /** volumes: host directories the Gofers serve (bind mounts), in spec order. */
   volumes: VolumeSpec[];
-  tmpfs: TmpfsMount[];
   /** files: single-file bind mounts, copied in. */
   files: { hostPath: string; destination: string; readonly: boolean }[];
-  /** notes: mounts that are satisfied by what exists, or skipped, and why. */
+  /** notes: mounts that are skipped, and why. */
   notes: string[];
 }
 
-/** Mounts the VFS provides already (type and destination). */
-const BUILTIN: Record<string, string[]> = {
-  proc: ['/proc'],
-  sysfs: ['/sys'],
-  tmpfs: ['/dev'],
-  devpts: ['/dev/pts'],
-};
+/** Per-mount options the VFS keeps (nosuid holds anyway: set-user-ID bits
+ *  are never honoured; nodev and noexec are enforced). */
+const FLAGS = ['nosuid', 'nodev', 'noexec'];
+
+/** Mounts every container gets, added (right after their parent mount) when
+ *  the spec has none there: the Sentry's devices, ptys and /proc live in them. */
+const MANDATORY: PlannedMount[] = [
+  { kind: 'proc', destination: '/proc', source: 'proc', readonly: false, flags: ['nosuid', 'nodev', 'noexec'] },
+  { kind: 'dev', destination: '/dev', source: 'tmpfs', readonly: false, flags: ['nosuid'], mode: 0o755 },
+  { kind: 'devpts', destination: '/dev/pts', source: 'devpts', readonly: false, flags: ['nosuid', 'noexec'] },
+  { kind: 'sysfs', destination: '/sys', source: 'sysfs', readonly: true, flags: ['nosuid', 'nodev', 'noexec'] },
+];
 
 /** parseSize reads tmpfs's size= (k, m, g suffixes). */
 function parseSize(v: string): number | undefined {
@@ -49,13 +83,18 @@ function parseSize(v: string): number | undefined {
   return Number(m[1]) * mult;
 }
 
+function isUnder(p: string, dir: string): boolean {
+  return dir === '/' || p === dir || p.startsWith(dir + '/');
+}
+
 /** planMounts sorts spec.mounts into what boot does with each. */
 export function planMounts(spec: Spec, bundle: string): MountPlan {
-  const plan: MountPlan = { volumes: [], tmpfs: [], files: [], notes: [] };
+  const plan: MountPlan = { mounts: [], volumes: [], files: [], notes: [] };
   for (const m of spec.mounts ?? []) {
     const dest = path.posix.normalize(m.destination);
     const opts = m.options ?? [];
     const ro = opts.includes('ro');
+    const flags = FLAGS.filter((f) => opts.includes(f));
     const type = m.type ?? '';
     const bind = type === 'bind' || opts.includes('bind') || opts.includes('rbind');
     if (bind) {
@@ -67,33 +106,65 @@ export function planMounts(spec: Spec, bundle: string): MountPlan {
       } catch {
         throw new SpecError(`mount ${dest}: source ${src}: no such file or directory`);
       }
-      if (st.isDirectory()) plan.volumes.push({ hostPath: src, guestPath: dest, readonly: ro });
-      else if (st.isFile()) plan.files.push({ hostPath: src, destination: dest, readonly: ro });
-      else plan.notes.push(`mount ${dest}: bind mount of a special file ${src} is not supported; skipped`);
-      continue;
-    }
-    if (BUILTIN[type]?.includes(dest)) {
-      if (type === 'devpts') plan.notes.push('devpts: /dev/pts of devfs is used (no private pty instance)');
-      continue;
-    }
-    if (type === 'tmpfs') {
-      const t: TmpfsMount = { destination: dest, readonly: ro };
-      for (const o of opts) {
-        if (o.startsWith('mode=')) t.mode = parseInt(o.slice(5), 8);
-        else if (o.startsWith('size=')) t.size = parseSize(o.slice(5));
+      if (st.isDirectory()) {
+        plan.mounts.push({ kind: 'volume', destination: dest, readonly: ro, flags, volume: plan.volumes.length });
+        plan.volumes.push({ hostPath: src, guestPath: dest, readonly: ro });
+      } else if (st.isFile()) {
+        plan.files.push({ hostPath: src, destination: dest, readonly: ro });
+      } else {
+        plan.notes.push(`mount ${dest}: bind mount of a special file ${src} is not supported; skipped`);
       }
-      plan.tmpfs.push(t);
       continue;
     }
-    plan.notes.push(`mount ${dest} of type ${type || '(none)'} is not supported; skipped`);
+    const pm: PlannedMount = { kind: 'tmpfs', destination: dest, source: m.source, readonly: ro, flags };
+    switch (type) {
+      case 'proc':
+        pm.kind = 'proc';
+        break;
+      case 'sysfs':
+        // This sysfs is a read-only snapshot whatever the options say.
+        pm.kind = 'sysfs';
+        pm.readonly = true;
+        break;
+      case 'mqueue':
+        pm.kind = 'mqueue';
+        break;
+      case 'devpts':
+        if (dest !== '/dev/pts') {
+          plan.notes.push(`mount ${dest}: devpts is supported at /dev/pts only; skipped`);
+          continue;
+        }
+        pm.kind = 'devpts';
+        break;
+      case 'tmpfs':
+        // A tmpfs /dev is devfs: a tmpfs holding the devices the sandbox offers.
+        if (dest === '/dev') pm.kind = 'dev';
+        for (const o of opts) {
+          if (o.startsWith('mode=')) pm.mode = parseInt(o.slice(5), 8);
+          else if (o.startsWith('size=')) pm.size = parseSize(o.slice(5));
+        }
+        break;
+      default:
+        plan.notes.push(`mount ${dest} of type ${type || '(none)'} is not supported; skipped`);
+        continue;
+    }
+    plan.mounts.push(pm);
+  }
+  for (const want of MANDATORY) {
+    if (plan.mounts.some((m) => m.destination === want.destination)) continue;
+    // After the last mount above it (devpts after the spec's /dev), else first.
+    let at = 0;
+    plan.mounts.forEach((m, i) => {
+      if (isUnder(want.destination, m.destination)) at = i + 1;
+    });
+    plan.mounts.splice(at, 0, { ...want, flags: [...want.flags] });
   }
   return plan;
 }
 
 /** mkdirAll makes dir and its parents in the VFS (as root). */
 export function mkdirAll(vfs: VFS, dir: string, mode = 0o755): void {
-  const c = kernelCaller();
-  c.fs.root = c.fs.cwd = vfs.rootLoc;
+  const c = rootCaller(vfs);
   let cur = '';
   for (const part of dir.split('/').filter((p) => p)) {
     cur += '/' + part;
@@ -105,15 +176,60 @@ export function mkdirAll(vfs: VFS, dir: string, mode = 0o755): void {
   }
 }
 
-/** applyMounts mounts plan's tmpfs instances and copies its files into vfs. */
-export function applyMounts(vfs: VFS, plan: MountPlan): void {
-  for (const t of plan.tmpfs) {
-    const fsys = new Tmpfs({ mode: t.mode ?? 0o1777, maxBytes: t.size });
-    vfs.mountAt(t.destination, fsys, t.readonly);
-  }
+function rootCaller(vfs: VFS): Caller {
   const c = kernelCaller();
   c.fs.root = c.fs.cwd = vfs.rootLoc;
   c.fs.umask = 0;
+  return c;
+}
+
+/** ContainerRoot is where the container's files come from: the Gofer-served
+ *  root (hostRoot) and volumes, in the order planMounts gave them. */
+export interface ContainerRoot {
+  hostRoot: string;
+  volumes: VolumeSpec[];
+  host: HostFS;
+}
+
+/** newContainerVFS builds the container's mount tree: / is an overlay of the
+ *  rootfs (read-only) under a tmpfs, then plan's mounts in order. */
+export function newContainerVFS(plan: MountPlan, r: ContainerRoot): VFS {
+  const lower = new HostFilesystem(r.host, r.hostRoot, { readonly: true, cache: true });
+  const vfs = new VFS(new OverlayFS(lower, new Tmpfs()));
+  let devpts: DevptsFS | null = null;
+  for (const pm of plan.mounts) {
+    let fsys: FileSystem;
+    let rootPath: string | undefined;
+    switch (pm.kind) {
+      case 'proc': fsys = newProcFS(); break;
+      case 'sysfs': fsys = newSysfs(); break;
+      case 'dev': fsys = newDevfs(); break;
+      case 'mqueue': fsys = new MqueueFS(); break;
+      case 'devpts':
+        devpts = new DevptsFS();
+        fsys = devpts;
+        break;
+      case 'tmpfs': fsys = new Tmpfs({ mode: pm.mode ?? 0o1777, maxBytes: pm.size }); break;
+      case 'volume': {
+        const v = r.volumes[pm.volume!];
+        // The host may change a volume under the sandbox: its metadata is never cached.
+        fsys = new HostFilesystem(r.host, v.hostPath, { readonly: v.readonly, cache: false });
+        rootPath = v.hostPath;
+        break;
+      }
+    }
+    const m = vfs.mountAt(pm.destination, fsys, pm.readonly);
+    if (pm.source !== undefined && pm.source !== '') m.source = pm.source;
+    m.rootPath = rootPath;
+    m.flags = pm.flags;
+  }
+  if (devpts) registerDevpts(vfs, devpts);
+  return vfs;
+}
+
+/** applyMounts copies plan's single-file bind mounts into vfs. */
+export function applyMounts(vfs: VFS, plan: MountPlan): void {
+  const c = rootCaller(vfs);
   for (const f of plan.files) {
     const data = fs.readFileSync(f.hostPath);
     const mode = fs.statSync(f.hostPath).mode & 0o7777;
@@ -124,6 +240,136 @@ export function applyMounts(vfs: VFS, plan: MountPlan): void {
       while (off < data.length) off += file.write(data.subarray(off), off);
     } finally {
       file.decRef();
+    }
+  }
+}
+
+/** Device is one linux.devices entry. */
+export interface Device {
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+}
+
+/** parseDevices checks linux.devices. */
+export function parseDevices(spec: Spec): Device[] {
+  const out: Device[] = [];
+  for (const [i, d] of (spec.linux?.devices ?? []).entries()) {
+    const o = d as Record<string, unknown>;
+    const where = `linux.devices[${i}]`;
+    const p = o?.path;
+    if (typeof p !== 'string' || !p.startsWith('/')) throw new SpecError(`${where}: path must be absolute`);
+    const t = o.type === 'u' ? 'c' : o.type;
+    if (t !== 'c' && t !== 'b' && t !== 'p') throw new SpecError(`${where}: type must be c, b, u or p`);
+    const num = (k: string, dflt: number): number => {
+      const v = o[k] ?? dflt;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new SpecError(`${where}: bad ${k}`);
+      return v;
+    };
+    if (t !== 'p' && (o.major === undefined || o.minor === undefined)) throw new SpecError(`${where}: needs major and minor`);
+    out.push({ path: path.posix.normalize(p), type: t, major: num('major', 0), minor: num('minor', 0),
+      fileMode: num('fileMode', 0o666) & 0o7777, uid: num('uid', 0), gid: num('gid', 0) });
+  }
+  return out;
+}
+
+/** lookupOrNull resolves p as root, or null when it does not exist. */
+function lookupOrNull(c: Caller, p: string): Loc | null {
+  try {
+    return lookupAt(c, linux.AT_FDCWD, p, true);
+  } catch (e) {
+    if (e === linuxerr.ENOENT || e === linuxerr.ENOTDIR || e === linuxerr.ELOOP) return null;
+    throw e;
+  }
+}
+
+/** resolveLast follows symlinks in p's last component (as mount(2) does for
+ *  its target) and returns the path reached and its location, or null when
+ *  nothing is there (or the links loop). */
+function resolveLast(vfs: VFS, c: Caller, p: string): { path: string; loc: Loc } | null {
+  for (let i = 0; i < linux.MAXSYMLINKS; i++) {
+    let loc: Loc;
+    try {
+      loc = lookupAt(c, linux.AT_FDCWD, p, false);
+    } catch (e) {
+      if (e === linuxerr.ENOENT || e === linuxerr.ENOTDIR || e === linuxerr.ELOOP) return null;
+      throw e;
+    }
+    if (!isSymlink(loc.node)) return { path: p, loc };
+    const target = vfs.readlinkAt(c, linux.AT_FDCWD, p);
+    p = path.posix.resolve(path.posix.dirname(p), target);
+  }
+  return null;
+}
+
+/** pinned returns loc's node, made the node later lookups of its path find
+ *  (procfs makes nodes afresh on each lookup; a mount holds on to one). */
+function pinned(loc: Loc): Inode {
+  if (loc.mnt.fs instanceof ProcFS) loc.mnt.fs.pin(loc.node);
+  return loc.node;
+}
+
+/** finishContainerRoot applies what the spec asks of the mounted tree:
+ *  /dev/ptmx as a link into the container's devpts, linux.devices, then
+ *  maskedPaths and readonlyPaths (runc's order: masks last). */
+export function finishContainerRoot(vfs: VFS, spec: Spec, plan: MountPlan): void {
+  const c = rootCaller(vfs);
+  // The runtime spec's /dev/ptmx is a symlink to pts/ptmx, so that it opens
+  // the container's own devpts instance.
+  if (plan.mounts.some((m) => m.kind === 'devpts') && plan.mounts.some((m) => m.kind === 'dev')) {
+    try {
+      vfs.unlinkAt(c, linux.AT_FDCWD, '/dev/ptmx', 0);
+    } catch (e) {
+      if (e !== linuxerr.ENOENT) throw e;
+    }
+    vfs.symlinkAt(c, 'pts/ptmx', linux.AT_FDCWD, '/dev/ptmx');
+  }
+  for (const d of parseDevices(spec)) {
+    mkdirAll(vfs, path.posix.dirname(d.path));
+    const old = lookupOrNull(c, d.path);
+    if (old && isDir(old.node)) throw new SpecError(`linux.devices: ${d.path} is a directory`);
+    if (old) vfs.unlinkAt(c, linux.AT_FDCWD, d.path, 0);
+    const type = d.type === 'c' ? linux.S_IFCHR : d.type === 'b' ? linux.S_IFBLK : linux.S_IFIFO;
+    vfs.mknodAt(c, linux.AT_FDCWD, d.path, type | d.fileMode, makeDev(d.major, d.minor));
+    vfs.chownAt(c, linux.AT_FDCWD, d.path, d.uid, d.gid, linux.AT_SYMLINK_NOFOLLOW);
+    // mknod drops nothing with umask 0, but S_ISUID & co. need an explicit chmod (after chown).
+    vfs.chmodAt(c, linux.AT_FDCWD, d.path, d.fileMode, 0);
+  }
+  for (const given of spec.linux?.readonlyPaths ?? []) {
+    if (!given.startsWith('/')) throw new SpecError(`linux.readonlyPaths: ${given} is not absolute`);
+    const r = resolveLast(vfs, c, given);
+    if (!r) continue;
+    const { path: p, loc } = r;
+    // A read-only bind mount of the path over itself.
+    const m = vfs.mountAt(p, loc.mnt.fs, true, pinned(loc));
+    m.source = loc.mnt.source;
+    m.flags = [...loc.mnt.flags];
+    // mountinfo's root: the path inside the file system (directories only: files keep no parent).
+    if (isDir(loc.node)) {
+      const rel = pathOf(loc, { mnt: loc.mnt, node: loc.mnt.root });
+      m.rootPath = rel === '/' ? loc.mnt.rootPath : (loc.mnt.rootPath ?? '').replace(/\/$/, '') + rel;
+    }
+  }
+  for (const given of spec.linux?.maskedPaths ?? []) {
+    if (!given.startsWith('/')) throw new SpecError(`linux.maskedPaths: ${given} is not absolute`);
+    const r = resolveLast(vfs, c, given);
+    if (!r) continue;
+    const { path: p, loc } = r;
+    if (isDir(loc.node)) {
+      // An empty read-only tmpfs over a directory.
+      pinned(loc);
+      vfs.mountAt(p, new Tmpfs({ mode: 0o755, maxBytes: 0 }), true);
+    } else {
+      // A null device over a file: it reads as empty and swallows writes (runc binds /dev/null).
+      pinned(loc);
+      const nullfs = new Tmpfs({ source: 'tmpfs', mode: 0o755, maxBytes: 0 });
+      const node = nullfs.root.mknod(c, 'null', linux.S_IFCHR | 0o666, makeDev(1, 3));
+      const m = vfs.mountAt(p, nullfs, false, node);
+      m.rootPath = '/null';
     }
   }
 }

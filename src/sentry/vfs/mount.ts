@@ -19,6 +19,19 @@ export class Mount {
   readonly readonly: boolean;
   /** Mounts attached at inodes of this mount. */
   readonly children = new Map<Inode, Mount>();
+  /** source, when set, is the mount's device name in /proc/mounts and
+   *  mountinfo instead of its file system's (Linux keeps it per mount: the
+   *  source argument of mount(2)). */
+  source: string | undefined;
+  /** rootPath, when set, is mountinfo's root field: the bind-mounted
+   *  directory's path in its file system (a host path for volumes). */
+  rootPath: string | undefined;
+  /** flags are per-mount options mountinfo lists after rw/ro (nosuid, nodev,
+   *  noexec); the VFS enforces noexec. */
+  flags: string[] = [];
+  /** fileAt: for a file mounted on a file, the directory and name it is
+   *  mounted at (a file inode knows no parent to render its path from). */
+  fileAt: { dir: Loc; name: string } | undefined;
 
   constructor(fs: FileSystem, root: Inode, parent: Mount | null, point: Inode | null, readonly: boolean) {
     this.fs = fs;

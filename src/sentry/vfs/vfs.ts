@@ -91,8 +91,11 @@ export class VFS {
     return { mnt: this.root, node: this.root.root };
   }
 
-  /** mountAt mounts fs at path (made if missing), resolved from the VFS root. */
-  mountAt(path: string, fs: FileSystem, readonly: boolean): Mount {
+  /** mountAt mounts fs at path (made if missing), resolved from the VFS root.
+   *  root, when given, is the inode the mount shows (a bind mount: a
+   *  directory, or a file mounted on a file). */
+  mountAt(path: string, fs: FileSystem, readonly: boolean, root: Inode = fs.root): Mount {
+    if (!isDir(root)) return this.mountFileAt(path, fs, readonly, root);
     const c = kernelCaller();
     c.fs.root = c.fs.cwd = this.rootLoc;
     let cur = '';
@@ -106,7 +109,26 @@ export class VFS {
     }
     const loc = lookupAt(c, linux.AT_FDCWD, path, true);
     if (!isDir(loc.node)) throw linuxerr.ENOTDIR;
-    const m = new Mount(fs, fs.root, loc.mnt, loc.node, readonly);
+    const m = new Mount(fs, root, loc.mnt, loc.node, readonly);
+    loc.mnt.children.set(loc.node, m);
+    this.mounts.push(m);
+    return m;
+  }
+
+  /** mountFileAt mounts root, a non-directory, over the existing
+   *  non-directory at path (Linux allows file-on-file mounts only). */
+  private mountFileAt(path: string, fs: FileSystem, readonly: boolean, root: Inode): Mount {
+    const c = kernelCaller();
+    c.fs.root = c.fs.cwd = this.rootLoc;
+    const w = newWalker(c, linux.AT_FDCWD, path, false);
+    const name = w.resolveParent();
+    if (isSpecialName(name)) throw linuxerr.EINVAL;
+    const dir = w.loc;
+    const loc = w.child(name);
+    if (!loc) throw linuxerr.ENOENT;
+    if (isDir(loc.node)) throw linuxerr.ENOTDIR;
+    const m = new Mount(fs, root, loc.mnt, loc.node, readonly);
+    m.fileAt = { dir, name };
     loc.mnt.children.set(loc.node, m);
     this.mounts.push(m);
     return m;
@@ -204,6 +226,9 @@ export class VFS {
     let may = acc === linux.O_RDONLY ? MAY_READ : acc === linux.O_WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE;
     if (flags & linux.O_TRUNC) may |= MAY_WRITE;
     if (type === linux.S_IFDIR && (creat || (may & MAY_WRITE))) throw linuxerr.EISDIR;
+    // A nodev mount's device nodes exist but do not open (Linux's may_open).
+    if (loc.mnt.flags.length && (type === linux.S_IFCHR || type === linux.S_IFBLK) &&
+        loc.mnt.flags.includes('nodev')) throw linuxerr.EACCES;
     if (!created) {
       checkAccess(c.creds, node, may);
       if ((may & MAY_WRITE) && loc.mnt.readonly && (type === linux.S_IFREG || type === linux.S_IFDIR)) {
@@ -659,7 +684,8 @@ export class VFS {
   private visibleMounts(root: Loc): [Mount, string][] {
     const out: [Mount, string][] = [];
     for (const m of this.mounts) {
-      const p = pathOf({ mnt: m, node: m.root }, root);
+      // A file mount's path is its directory's and its name (files have no parent link).
+      const p = m.fileAt ? joinPath(pathOf(m.fileAt.dir, root), m.fileAt.name) : pathOf({ mnt: m, node: m.root }, root);
       if (!p.startsWith('(unreachable)')) out.push([m, p]);
     }
     return out;
@@ -668,8 +694,9 @@ export class VFS {
   /** mountsText is /proc/[pid]/mounts for a process whose root is root. */
   mountsText(root: Loc): string {
     return this.visibleMounts(root).map(([m, p]) => {
-      const opts = (m.readonly ? 'ro' : 'rw') + (m.fs.options ? ',' + m.fs.options : '');
-      return `${m.fs.source} ${escapeMountPath(p)} ${m.fs.type} ${opts} 0 0\n`;
+      const flags = m.flags.length ? ',' + m.flags.join(',') : '';
+      const opts = (m.readonly ? 'ro' : 'rw') + flags + (m.fs.options ? ',' + m.fs.options : '');
+      return `${escapeMountPath(m.source ?? m.fs.source)} ${escapeMountPath(p)} ${m.fs.type} ${opts} 0 0\n`;
     }).join('');
   }
 
@@ -679,8 +706,10 @@ export class VFS {
       const dev = m.fs.dev;
       const rw = m.readonly ? 'ro' : 'rw';
       const parent = m.parent?.id ?? m.id;
-      return `${m.id} ${parent} ${devMajor(dev)}:${devMinor(dev)} / ${escapeMountPath(p)} ${rw},relatime - ` +
-        `${m.fs.type} ${m.fs.source} ${rw}${m.fs.options ? ',' + m.fs.options : ''}\n`;
+      const flags = m.flags.length ? ',' + m.flags.join(',') : '';
+      return `${m.id} ${parent} ${devMajor(dev)}:${devMinor(dev)} ${escapeMountPath(m.rootPath ?? '/')} ` +
+        `${escapeMountPath(p)} ${rw}${flags},relatime - ` +
+        `${m.fs.type} ${escapeMountPath(m.source ?? m.fs.source)} ${rw}${m.fs.options ? ',' + m.fs.options : ''}\n`;
     }).join('');
   }
 
@@ -690,6 +719,7 @@ export class VFS {
     const n = loc?.node;
     if (!n || !isRegular(n)) throw linuxerr.EACCES;
     checkAccess(c.creds, n, MAY_EXEC);
+    if (loc?.mnt.flags.includes('noexec')) throw linuxerr.EACCES;
   }
 }
 

@@ -9,7 +9,7 @@
 import * as linuxerr from '../../../abi/linux/errno.js';
 import * as linux from '../../../abi/linux/file.js';
 import type { DirEntry, Stat, Timespec } from '../../vfs/file_description.js';
-import type { Caller, FileSystem, Opened, Statfs } from '../../vfs/inode.js';
+import type { Caller, FileSystem, Opened, SetAttr, Statfs } from '../../vfs/inode.js';
 import { Inode, allocAnonDev, now } from '../../vfs/inode.js';
 import { SnapshotImpl } from '../../vfs/impls.js';
 import type { Loc } from '../../vfs/mount.js';
@@ -28,6 +28,19 @@ export class ProcFS implements FileSystem {
   root!: SynthDir;
   private readonly inos = new Map<string, number>();
   private nextIno = 1;
+  /** Nodes kept as they are because something is mounted on them (masked and
+   *  read-only paths): a mount is attached to an inode object. */
+  private readonly pinned = new Map<string, SynthNode>();
+
+  /** pin makes every later lookup of node's path return node itself. */
+  pin(node: Inode): void {
+    if (node instanceof SynthNode && node.fs === this) this.pinned.set(node.key, node);
+  }
+
+  /** pinnedAt returns the pinned node at key, if any. */
+  pinnedAt(key: string): SynthNode | undefined {
+    return this.pinned.size ? this.pinned.get(key) : undefined;
+  }
 
   /** inoFor returns the inode number of the node at key (its path under /proc). */
   inoFor(key: string): number {
@@ -106,7 +119,8 @@ export class SynthDir extends SynthNode {
   }
 
   override lookup(c: Caller, name: string): Inode | null {
-    return this.ops.lookup(c, name, this);
+    const n = this.ops.lookup(c, name, this);
+    return (n instanceof SynthNode && this.fs.pinnedAt(n.key)) || n;
   }
 
   override readdir(c: Caller): DirEntry[] {
@@ -154,6 +168,14 @@ export class SynthFile extends SynthNode {
     this.gen = gen;
     this.writer = writer;
     this.noWrite = noWrite;
+  }
+
+  /** setattr: like Linux's proc_setattr, a mode change is refused and the
+   *  rest (O_TRUNC's size, times) is accepted and has no effect, so that a
+   *  shell's `echo 5 > /proc/self/oom_score_adj` opens. */
+  override setattr(c: Caller, a: SetAttr): void {
+    void c;
+    if (a.mode !== undefined || a.uid !== undefined || a.gid !== undefined) throw linuxerr.EPERM;
   }
 
   override open(c: Caller, flags: number, statAs: Inode): Opened {

@@ -17,6 +17,7 @@ import type { DirOps, Gen, Owner, Spec, Writer } from './synthetic.js';
 import { SynthFile, SynthLink, dir, dynDir, file, link } from './synthetic.js';
 import { readHostProcText } from '../../../platform/hostproc.js';
 import { netDir } from './net.js';
+import { idMapText, oomScoreAdj, writeOomScoreAdj } from './defaults.js';
 
 const PAGE = 4096;
 
@@ -274,14 +275,14 @@ export function taskDir(t: Task, thread: boolean): Spec {
     }),
     fd: dynDir(fdOps(t, false), 0o500),
     fdinfo: dynDir(fdOps(t, true), 0o500),
-    gid_map: ptext('         0          0 4294967295\n'),
+    gid_map: pfile(() => idMapText(t.kernel, 'gid')),
     limits: pfile(() => limitsText(tg)),
     maps: pfile(() => (tg.zombie ? '' : mapsText(t.mm))),
     net: netDir,
     mountinfo: pfile(() => t.kernel.vfs.mountInfoText(root())),
     mounts: pfile(() => t.kernel.vfs.mountsText(root())),
     oom_score: ptext('0\n'),
-    oom_score_adj: pfile(() => '0\n', 0o644, (_c, src) => src.length), // accepted, not enforced
+    oom_score_adj: pfile(() => `${oomScoreAdj(tg)}\n`, 0o644, (_c, src) => writeOomScoreAdj(tg, src)), // recorded, not enforced
     root: link((c) => {
       mayTrace(c, t);
       return pathOf(root(), callerTask(c).fs.root ?? root());
@@ -289,7 +290,7 @@ export function taskDir(t: Task, thread: boolean): Spec {
     stat: pfile((c) => statLine(c, t, tg)),
     statm: pfile(() => statmText(t)),
     status: pfile((c) => statusText(c, t, tg)),
-    uid_map: ptext('         0          0 4294967295\n'),
+    uid_map: pfile(() => idMapText(t.kernel, 'uid')),
   };
   if (!thread) {
     table.task = dynDir({
