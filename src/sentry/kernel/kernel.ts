@@ -153,6 +153,9 @@ export class Kernel {
         // run before blocking: a few microtask turns, no event loop round.
         this.pendingWake = false;
         for (let i = 0; i < WAKE_TURNS; i++) await null;
+        // Those turns may have seen init exit (the exited callback is a
+        // microtask): waiting for work now would wait forever.
+        if (done) break;
       }
       // Resume every ready task but one, which the fused call below resumes.
       let last: Task | null = null;
