@@ -12,6 +12,8 @@ import * as futex from './sys_futex.js';
 import * as getdents from './sys_getdents.js';
 import * as identity from './sys_identity.js';
 import * as inotify from './sys_inotify.js';
+import * as memfd from './sys_memfd.js';
+import * as shm from './sys_shm.js';
 import * as ioctl from './sys_ioctl.js';
 import * as misc from './sys_misc.js';
 import * as mmap from './sys_mmap.js';
@@ -42,6 +44,8 @@ const FAMILIES: Record<string, SyscallEntries> = {
   privileged: privileged.syscalls,
   inotify: inotify.syscalls,
   xattr: xattr.syscalls,
+  memfd: memfd.syscalls,
+  shm: shm.syscalls,
 };
 
 /** buildTable merges the family fragments; a number claimed twice is a build error. */

@@ -284,6 +284,38 @@ export function fdatasync(t: Task, a: SyscallArgs): number {
   return doFsync(t, a.int(0));
 }
 
+const SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+const SYNC_FILE_RANGE_WRITE = 2;
+const SYNC_FILE_RANGE_WAIT_AFTER = 4;
+
+/** syncFileRange implements Linux syscall sync_file_range(2): a writeback
+ *  hint, kept as fdatasync when the caller waits for completion. */
+export function syncFileRange(t: Task, a: SyscallArgs): number {
+  const fd = a.int(0);
+  const offset = a.int64(1);
+  const nbytes = a.int64(2);
+  const flags = a.uint(3);
+  if (flags & ~(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER)) throw linuxerr.EINVAL;
+  if (offset < 0 || nbytes < 0 || offset + nbytes > Number.MAX_SAFE_INTEGER) throw linuxerr.EINVAL;
+  const f = t.fdTable.get(fd);
+  if (f.flags & linux.O_PATH) throw linuxerr.EBADF;
+  const fmt = f.stat().mode & linux.S_IFMT;
+  if (fmt !== linux.S_IFREG && fmt !== linux.S_IFBLK && fmt !== linux.S_IFDIR && fmt !== linux.S_IFLNK) {
+    throw linuxerr.ESPIPE;
+  }
+  if ((flags & SYNC_FILE_RANGE_WAIT_AFTER) && f.impl.sync) f.impl.sync(f);
+  return 0;
+}
+
+/** readahead implements Linux syscall readahead(2): the page cache is the
+ *  host's (or the data is in memory), so only the checks remain. */
+export function readahead(t: Task, a: SyscallArgs): number {
+  const f = t.fdTable.get(a.int(0));
+  if (!f.readable) throw linuxerr.EBADF;
+  if ((f.stat().mode & linux.S_IFMT) !== linux.S_IFREG) throw linuxerr.EINVAL;
+  return 0;
+}
+
 /** fadvise64 implements Linux syscall fadvise64(2): advice is checked and accepted. */
 export function fadvise64(t: Task, a: SyscallArgs): number {
   const f = t.fdTable.get(a.int(0));
@@ -326,5 +358,7 @@ export const syscalls: SyscallEntries = {
   [SYSNO.syncfs]: supported('syncfs', syncfs),
   [SYSNO.fsync]: supported('fsync', fsync),
   [SYSNO.fdatasync]: supported('fdatasync', fdatasync),
+  [SYSNO.sync_file_range]: supported('sync_file_range', syncFileRange),
+  [SYSNO.readahead]: supported('readahead', readahead),
   [SYSNO.fadvise64]: supported('fadvise64', fadvise64),
 };
