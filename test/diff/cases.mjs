@@ -172,7 +172,7 @@ const bashCases = [
   { name: 'bash/glob', argv: bash('cd /usr/share/common-licenses && echo GPL* && echo [AB]*') },
   { name: 'bash/set-e', argv: bash('set -e; echo before; false; echo not reached'), status: 1 },
   { name: 'bash/ulimit', argv: bash('ulimit -n; ulimit -s') },
-  { name: 'bash/kill-self', argv: bash('kill -9 $$'), status: 137 },
+  { name: 'bash/kill-self', argv: bash('kill -9 $$'), status: 137, sandboxStatus: 0 }, // PID 1 ignores it (init/ cases)
   { name: 'bash/dollar-dollar', argv: bash('echo $$'), sandboxStdout: () => '1\n' },
   { name: 'bash/large-output', argv: bash('seq 1 200000') },
   { name: 'bash/large-stdin', argv: bash('wc -c'), input: Buffer.alloc(8 << 20, 'x') },
@@ -214,16 +214,20 @@ const exits = [
   { name: 'exit/sh-exit-3', argv: sh('exit 3'), status: 3 },
   { name: 'exit/sh-exit-255', argv: sh('exit 255'), status: 255 },
   { name: 'exit/sh-exit-256', argv: sh('exit 256'), status: 0 },
-  { name: 'exit/sh-kill-9', argv: sh('kill -9 $$'), status: 137 },
-  { name: 'exit/sh-kill-term', argv: sh('kill -TERM $$'), status: 143 },
+  // In the sandbox these run as PID 1, which ignores signals it left at SIG_DFL
+  // when they come from inside (see the init/ cases); faults still kill it.
+  { name: 'exit/sh-kill-9', argv: sh('kill -9 $$'), status: 137, sandboxStatus: 0 },
+  { name: 'exit/sh-kill-term', argv: sh('kill -TERM $$'), status: 143, sandboxStatus: 0 },
   { name: 'exit/direct-nonexistent', argv: ['/nonexistent-tsv/command'], status: 127 },
   { name: 'exit/sh-nonexistent', argv: sh('nonexistent_command_tsv'), status: 127, stderr: true },
   { name: 'exit/bash-nonexistent', argv: bash('nonexistent_command_tsv'), status: 127, stderr: true },
   { name: 'exit/direct-not-executable', argv: ['/etc/passwd'], status: 126 },
   { name: 'exit/sh-not-executable', argv: sh('/etc/passwd'), status: 126, stderr: true },
   { name: 'exit/sh-directory', argv: sh('/etc'), status: 126, stderr: true },
-  { name: 'exit/python-segv', requires: PY, argv: py('import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'), status: 139 },
-  { name: 'exit/python-abort', requires: PY, argv: py('import os, resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); os.abort()'), status: 134 },
+  { name: 'exit/python-segv', requires: PY, argv: py('import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'), status: 139, sandboxStatus: 0 },
+  { name: 'exit/python-abort', requires: PY, argv: py('import os, resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); os.abort()'), status: 134,
+    // As PID 1, abort()'s SIGABRT is ignored; glibc then faults (hlt), and a fault kills init.
+    sandboxStatus: 139 },
   { name: 'exit/child-status-via-shell', argv: sh('sh -c "exit 9"; echo $?; sh -c "kill -9 \\$\\$"; echo $?') },
 ];
 
@@ -290,9 +294,98 @@ print(repr(out), os.waitpid(pid, 0)[1])
 `) },
 ];
 
+
+// Real programs as a new user would try them (issues 4-6), and PID 1's
+// protection from signals sent inside its namespace (Linux's
+// SIGNAL_UNKILLABLE). Natively the init/ commands run under
+// `unshare --pid --fork` so that they are a PID namespace's init too.
+const UNSHARE = '/usr/bin/unshare';
+const asInit = (argv) => (ctx, side) => (side === 'native' ? [UNSHARE, '--pid', '--fork', ...argv] : argv);
+const GIT_ENV = { GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@b', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@b',
+  GIT_AUTHOR_DATE: '2020-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z', GIT_CONFIG_NOSYSTEM: '1' };
+const programs = [
+  { name: 'init/ignores-default-signals', requires: [UNSHARE],
+    argv: asInit(sh('kill -TERM $$; echo term; kill -9 $$; echo kill; kill -STOP $$; echo stop; kill -USR1 1; echo usr1; sh -c \'kill -TERM $$\'; echo child=$?')),
+    stdout: 'term\nkill\nstop\nusr1\nchild=143\n' },
+  { name: 'init/handled-and-blocked', requires: [UNSHARE, ...PY], argv: asInit(py(`
+import os, signal
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM, signal.SIGUSR1])
+os.kill(1, signal.SIGTERM); os.kill(1, signal.SIGUSR1)
+print(sorted(signal.sigpending()))
+signal.signal(signal.SIGTERM, lambda *a: print("handled TERM"))
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGUSR1])
+print("SIGUSR1 dropped at delivery")
+os.kill(1, signal.SIGSEGV); print("SIGSEGV ignored")
+`)) },
+  { name: 'init/fault-kills', requires: [UNSHARE, ...PY], argv: asInit(py('import ctypes; ctypes.string_at(0)')), status: 139 },
+  { name: 'init/sigpipe-ignored', requires: [UNSHARE, ...PY],
+    argv: asInit(py('import os, signal\nr, w = os.pipe(); os.close(r)\ntry:\n    os.write(w, b"x")\nexcept BrokenPipeError:\n    print("EPIPE")')),
+    stdout: 'EPIPE\n' },
+  { name: 'prog/gcc-compile-run', requires: ['/usr/bin/gcc'],
+    argv: (ctx) => sh(`cd ${ctx.tmp} && printf '#include <stdio.h>\\nint main(void){printf("hello %%d\\\\n", 6*7);return 0;}\\n' > h.c && gcc -O2 -pipe -o h h.c && ./h && gcc -O2 -c h.c -o h.o && gcc -o h2 h.o && ./h2`),
+    stdout: 'hello 42\nhello 42\n' },
+  { name: 'prog/make-j2', requires: ['/usr/bin/make', '/usr/bin/gcc'],
+    argv: (ctx) => sh(`cd ${ctx.tmp} && for i in 1 2 3; do echo "int f$i(void){return $i;}" > f$i.c; done && echo 'int f1(void),f2(void),f3(void); int main(void){return f1()+f2()+f3();}' > m.c && printf 'p: m.o f1.o f2.o f3.o\\n\\tgcc -o $@ $^\\n%%.o: %%.c\\n\\tgcc -c -O2 $< -o $@\\n' > Makefile && make -s -j2 && ./p; echo $?`),
+    stdout: '6\n' },
+  { name: 'prog/git-commit-log', requires: ['/usr/bin/git'], env: GIT_ENV,
+    argv: (ctx) => sh(`export HOME=${ctx.tmp}; cd ${ctx.tmp} && git init -q -b main r && cd r && echo hi > f && git add f && git commit -qm one && echo more >> f && git commit -qam two && git log --oneline && git gc -q && git fsck -q && git cat-file -p HEAD:f`) },
+  { name: 'prog/tar-xz-gzip', requires: ['/usr/bin/xz', '/usr/bin/gzip', '/usr/bin/tar', LICENSES],
+    argv: (ctx) => sh(`cd ${ctx.tmp} && tar cf a.tar --sort=name -C /usr/share common-licenses && mkdir x && tar xf a.tar -C x && diff -r ${LICENSES} x/common-licenses && echo same && xz -9 -k a.tar && xz -dc a.tar.xz | cmp - a.tar && gzip -9 a.tar && gzip -dc a.tar.gz | sha256sum | cut -c1-16 && tar tzf a.tar.gz | sort | head -3`) },
+  { name: 'prog/sort-temp-files', argv: (ctx) => sh(`cd ${ctx.tmp} && seq 1 200000 | sort -R --random-source=${LICENSES}/GPL-3 > r && sort -n -S 1M -T ${ctx.tmp} r | md5sum && sort -S 64K --parallel=2 r | tail -1 && split -l 50000 r part && ls part* && cat part* | cmp - r && echo split-ok`),
+    requires: [LICENSES] },
+  { name: 'prog/python-pool-sqlite-wal', requires: PY, argv: (ctx) => py(`
+import multiprocessing as mp, os, sqlite3
+def sq(x): return x * x
+if __name__ == "__main__":
+    with mp.Pool(2) as p: print(sum(p.map(sq, range(1000))))
+    d = os.environ["TSV_TMP"]
+    c = sqlite3.connect(d + "/w.db"); print(c.execute("pragma journal_mode=wal").fetchone())
+    c.execute("create table t(x)")
+    with c: c.executemany("insert into t values (?)", [(i,) for i in range(5000)])
+    c2 = sqlite3.connect(d + "/w.db"); print(c2.execute("select count(*), sum(x) from t").fetchone())
+    with c: c.execute("delete from t where x % 2")
+    print(c2.execute("select count(*) from t").fetchone(), sorted(os.listdir(d)))
+`) },
+  { name: 'prog/python-http-server-curl', requires: [...PY, '/usr/bin/curl'],
+    argv: (ctx) => sh(`cd ${ctx.tmp} && echo hello > i.txt && python3 -m http.server 18765 --bind 127.0.0.1 >/dev/null 2>&1 & P=$!; for i in $(seq 50); do curl -sf http://127.0.0.1:18765/i.txt && break; sleep 0.1; done; curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:18765/nope; kill $P; wait $P; echo $?`),
+    stdout: 'hello\n404\n143\n' },
+  { name: 'prog/node-worker-child', requires: ['/usr/bin/node'], argv: ['/usr/bin/node', '-e', `
+const { Worker } = require('worker_threads'), cp = require('child_process'), crypto = require('crypto');
+const w = new Worker('require("worker_threads").parentPort.postMessage(require("crypto").createHash("sha256").update("x".repeat(1e6)).digest("hex").slice(0, 8))', { eval: true });
+w.on('message', (m) => {
+  console.log('worker', m, 'exec', cp.execSync('echo hi').toString().trim());
+  const c = cp.spawn('sh', ['-c', 'cat; exit 3']); let o = '';
+  c.stdout.on('data', (d) => (o += d)); c.on('close', (code) => console.log('spawn', o, code)); c.stdin.end('piped');
+});`] },
+  { name: 'prog/openssl-ssh-keygen', requires: ['/usr/bin/openssl', '/usr/bin/ssh-keygen'],
+    argv: (ctx) => sh(`cd ${ctx.tmp} && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 1 -subj /CN=t 2>/dev/null && openssl x509 -in c.pem -noout -subject && openssl rsa -in k.pem -check -noout && ssh-keygen -q -t ed25519 -N '' -f ./id && ssh-keygen -l -f id.pub | cut -d' ' -f1,4`) },
+  // PostgreSQL: System V shared memory, sync_file_range, fork-per-connection, unix sockets.
+  { name: 'prog/postgres-initdb-query', requires: ['/usr/local/bin/initdb', '/usr/local/bin/pg_ctl', '/usr/bin/psql', '/usr/bin/setpriv'],
+    timeout: 90000,
+    argv: (ctx) => {
+      const nobody = 'setpriv --reuid=65534 --regid=65534 --clear-groups';
+      return sh(`chmod 777 ${ctx.tmp} && ${nobody} initdb -N -D ${ctx.tmp}/pg -A trust -U postgres >/dev/null 2>&1; echo initdb=$?; ` +
+        `${nobody} pg_ctl -D ${ctx.tmp}/pg -o "-k ${ctx.tmp} -c listen_addresses=" -l ${ctx.tmp}/pg.log -w start >/dev/null; echo start=$?; ` +
+        `psql -h ${ctx.tmp} -U postgres -Atc "create table t(x int); insert into t select generate_series(1,1000); select sum(x) from t;"; ` +
+        `${nobody} pg_ctl -D ${ctx.tmp}/pg -m fast -w stop >/dev/null; echo stop=$?; grep -c "WARNING\\|FATAL\\|PANIC" ${ctx.tmp}/pg.log`);
+    },
+    stdout: 'initdb=0\nstart=0\nCREATE TABLE\nINSERT 0 1000\n500500\nstop=0\n0\n' },
+  // The JVM as PID 1: dozens of threads, signals, and exit_group while they wait.
+  { name: 'prog/java-source-launch', requires: ['/usr/bin/java'], timeout: 90000,
+    setup: (ctx) => fs.writeFileSync(path.join(ctx.tmp, 'H.java'),
+      'public class H { public static void main(String[] a) throws Exception {\n' +
+      '  long s = java.util.stream.LongStream.range(0, 1000000).parallel().sum();\n' +
+      '  Thread t = new Thread(() -> System.out.println("thread")); t.start(); t.join();\n' +
+      '  System.out.println("hello java " + s); } }\n'),
+    argv: (ctx) => ['/usr/bin/java', '-XX:-UsePerfData', path.join(ctx.tmp, 'H.java')],
+    stdout: 'thread\nhello java 499999500000\n' },
+  { name: 'prog/perl', requires: ['/usr/bin/perl'],
+    argv: (ctx) => ['/usr/bin/perl', '-e', `my %h = map { $_ => $_**2 } 1..10; print join(",", map { $h{$_} } sort { $a <=> $b } keys %h), "\\n"; open(my $f, ">", "${ctx.tmp}/pf") or die; print $f "x" x 100; close $f; print -s "${ctx.tmp}/pf", "\\n"; my $pid = fork; if (!$pid) { exit 7 } waitpid($pid, 0); print $? >> 8, "\\n";`] },
+];
+
 export const cases = [
   ...acceptance, ...escape, ...busybox, ...coreutils, ...bashCases, ...python, ...exits, ...stdio, ...cli,
-  ...vfsCases,
+  ...vfsCases, ...programs,
 ];
 
 /**

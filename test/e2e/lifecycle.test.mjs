@@ -166,7 +166,7 @@ test('lifecycle: create, state, start, kill, wait, delete', { skip }, async () =
 });
 
 test('run prints and propagates the exit code', { skip }, () => {
-  for (const [script, code] of [['echo hello; exit 3', 3], ['echo hello', 0], ['echo hello; kill -9 $$', 137]]) {
+  for (const [script, code] of [['echo hello; exit 3', 3], ['echo hello', 0], ['echo hello; kill -9 $$; exit 4', 4]]) {
     const bundle = makeBundle((s) => { s.process.args = ['sh', '-c', script]; });
     const r = rs(['run', '--bundle', bundle, newId()]);
     assert.equal(r.stdout, 'hello\n', r.stderr);

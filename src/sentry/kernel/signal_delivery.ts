@@ -13,7 +13,7 @@ import { RegsDirty } from '../../platform/platform.js';
 import * as frame from './signal_frame.js';
 import type { SigInfo } from './signals.js';
 import {
-  DefaultAction, SI_KERNEL, defaultAction, dequeue, encodeSigInfo, forceSignal, jobState, notifyParentStop,
+  DefaultAction, SI_KERNEL, defaultAction, dequeue, encodeSigInfo, forceSignal, isUnkillableInit, jobState, notifyParentStop,
   CLD_STOPPED, savedMasks, signalName, signalWakeUp, stopPending, taskSignals,
 } from './signals.js';
 import type { Task } from './task.js';
@@ -73,6 +73,9 @@ function deliver(t: Task): boolean {
     const act = tg.sigactions[s];
     if (act.handler === SIG_IGN) continue;
     if (act.handler === SIG_DFL) {
+      // Init takes no default action but SIGKILL's and SIGSTOP's (get_signal's
+      // SIGNAL_UNKILLABLE test): a signal queued while blocked is dropped here.
+      if (s !== sig.SIGSTOP && isUnkillableInit(tg)) continue;
       switch (defaultAction(s)) {
         case DefaultAction.Ignore:
         case DefaultAction.Continue:

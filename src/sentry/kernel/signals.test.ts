@@ -73,11 +73,28 @@ test('signal 0 checks existence only; unknown pid is ESRCH; bad signal EINVAL', 
   assert.throws(() => call('kill', init, args(99, 65)), linuxerr.ESRCH);
 });
 
-test('the sandbox init can be killed (as under gVisor, unlike a PID namespace init)', () => {
+test('init ignores default-action signals from inside, SIGKILL included; the host still kills it', () => {
   const { child, init, fk } = setup();
-  call('kill', child, args(1, sig.SIGTERM));
+  assert.equal(call('kill', child, args(1, sig.SIGTERM)), 0);
+  assert.equal(call('kill', child, args(1, sig.SIGKILL)), 0);
+  assert.equal(call('kill', init, args(1, sig.SIGKILL)), 0);
+  assert.equal(init.state, TaskState.Running);
+  assert.equal(init.tg.pendingSignals, 0n);
+  // With a handler, the signal is queued as for any process.
+  assert.equal(call('rt_sigaction', init, args(sig.SIGUSR1, sigaction(init, 0x401000n), 0, 8)), 0);
+  call('kill', child, args(1, sig.SIGUSR1));
+  assert.equal(init.tg.pendingSignals, sig.sigbit(sig.SIGUSR1));
+  // runsc kill (SI_USER with no sender pid) gets through, as in gVisor.
+  signals.sendToGroup(init.tg, sig.SIGTERM, signals.userInfo(sig.SIGTERM, 0, 0));
   assert.equal(init.state, TaskState.Dead);
   assert.equal(fk.initStatus, sig.SIGTERM);
+});
+
+test('a child of init is killed as usual', () => {
+  const { child, init } = setup();
+  call('kill', init, args(2, sig.SIGKILL));
+  assert.equal(child.state, TaskState.Dead);
+  assert.equal(child.tg.exitStatus, sig.SIGKILL);
 });
 
 test('a caught signal stays pending; SIG_IGN drops it', () => {

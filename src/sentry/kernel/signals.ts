@@ -367,15 +367,45 @@ function send(tg: ThreadGroup, target: Task | null, s: number, info: SigInfo): v
   if (target && target.state === TaskState.Dead) return;
   const tasks = target ? [target] : liveTasks(tg);
   if (tasks.length === 0) return;
+  const p = target ?? (tg.leader.state !== TaskState.Dead ? tg.leader : tasks[0]);
+  if (initIgnores(tg, p, s, info)) {
+    // Linux still applies the side effects (a stop flushes SIGCONT, SIGCONT continues).
+    if (s !== sig.SIGKILL) prepare(tg, p, s);
+    return;
+  }
   if (s === sig.SIGKILL) {
     killProcessBySignal(tasks[0], s);
     return;
   }
-  const p = target ?? (tg.leader.state !== TaskState.Dead ? tg.leader : tasks[0]);
   if (!prepare(tg, p, s)) return;
   if (!pend(target ?? tg, s, info)) return;
   sighandQueue(tg).notify(EVENT_IN);
   complete(tg, target, s);
+}
+
+/** initIgnores is Linux's SIGNAL_UNKILLABLE rule (sig_task_ignored) for the
+ *  sandbox's init, the first process of its PID namespace: a signal it leaves
+ *  at SIG_DFL and does not block is dropped when sent from inside the
+ *  sandbox, SIGKILL and SIGSTOP included, so neither its own processes nor
+ *  the kernel (SIGPIPE, timers, terminals) can kill it by accident. Faults
+ *  are forced (forceSignal) and still kill it. Signals from the host, which
+ *  runsc sends as SI_USER with no sender pid (runsc kill, docker stop), get
+ *  through whatever their action, as in gVisor, which has no such rule. */
+function initIgnores(tg: ThreadGroup, p: Task, s: number, info: SigInfo): boolean {
+  if (!isUnkillableInit(tg)) return false;
+  if (info.code === SI_USER && info.pid === 0) return false;
+  if (tg.sigactions[s].handler !== SIG_DFL) return false;
+  // Blocked signals are queued: the action may change before they are unblocked.
+  return (p.sigmask & sig.sigbit(s)) === 0n || s === sig.SIGKILL || s === sig.SIGSTOP;
+}
+
+/** Init processes a forced signal made killable (Linux clears SIGNAL_UNKILLABLE for good). */
+const killableInit = new WeakSet<ThreadGroup>();
+
+/** isUnkillableInit reports whether tg is the sandbox's init and still
+ *  protected from signals it leaves at SIG_DFL (delivery drops those too). */
+export function isUnkillableInit(tg: ThreadGroup): boolean {
+  return tg === tg.leader.kernel.init && !killableInit.has(tg);
 }
 
 /** complete picks the thread that takes s and wakes it, or kills the process
@@ -429,6 +459,8 @@ export function forceSignal(t: Task, s: number, info: SigInfo): void {
     tg.sigactions[s] = { ...act, handler: SIG_DFL };
     if (blocked) t.sigmask &= ~bit;
   }
+  // A fault with the default action kills even init (force_sig_info_to_task).
+  if (tg.sigactions[s].handler === SIG_DFL) killableInit.add(tg);
   // A standard signal already pending stays as it is (the fault recurs anyway).
   if (pend(t, s, info)) sighandQueue(tg).notify(EVENT_IN);
 }
