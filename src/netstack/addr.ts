@@ -123,11 +123,25 @@ export function formatMac(a: LinkAddress): string {
 
 /** addrFromBytes reads an address of len bytes at off. */
 export function addrFromBytes(b: Uint8Array, off: number, len: number): Address {
-  if (len === 4) return String.fromCharCode(b[off], b[off + 1], b[off + 2], b[off + 3]);
+  if (len === 4) {
+    // Packets mostly carry the same few addresses: reuse the last strings made.
+    const v = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+    if (v === lastV4[0]) return lastV4s[0];
+    if (v === lastV4[1]) return lastV4s[1];
+    const s = String.fromCharCode(b[off], b[off + 1], b[off + 2], b[off + 3]);
+    lastV4[1] = lastV4[0];
+    lastV4s[1] = lastV4s[0];
+    lastV4[0] = v;
+    lastV4s[0] = s;
+    return s;
+  }
   let s = '';
   for (let i = 0; i < len; i++) s += String.fromCharCode(b[off + i]);
   return s;
 }
+
+const lastV4 = [-1, -1];
+const lastV4s = ['', ''];
 
 /** writeAddr writes an address's bytes at off. */
 export function writeAddr(b: Uint8Array, off: number, a: Address): void {

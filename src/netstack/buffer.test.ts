@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteQueue, PacketBuffer } from './buffer.js';
+import { BlockPool, ByteQueue, PacketBuffer, blockPool, isPooled, type Fill } from './buffer.js';
 import { FakeClock, Timer } from './clock.js';
 
 test('ByteQueue: views within a chunk, copies across chunks, small pushes coalesce', () => {
@@ -69,4 +69,67 @@ test('Timer: resets later keep one host timer; fires once at the final deadline'
   clock.advance(100);
   assert.equal(fired, 1);
   assert.equal(t.enabled, false);
+});
+
+test('BlockPool: append copies into pooled blocks; a block is reused only after every counted holder let go', () => {
+  const src = new Uint8Array(3 * BlockPool.BLOCK + 10_000).map((_, i) => (i * 7) & 0xff);
+  const fill: Fill = (dst, off) => {
+    dst.set(src.subarray(off, off + dst.length));
+    return dst.length;
+  };
+  const snd = new ByteQueue();
+  assert.equal(snd.append(src.length, fill), src.length);
+  assert.equal(snd.length, src.length);
+  const first = snd.peekViews(0, BlockPool.BLOCK);
+  assert.equal(first.length, 1, 'a 64 KiB piece lies in one block');
+  const block = first[0].buffer;
+  assert.ok(isPooled(first[0]), 'large pieces go to pooled blocks');
+  assert.ok(!isPooled(snd.peekViews(3 * BlockPool.BLOCK, 100)[0]), 'a remainder under POOLED_MIN gets its own array');
+  assert.equal(blockPool.refCount(block), 1, 'the sender entry holds the block');
+  // The receiver queues views of the same block (loopback): one more reference.
+  const rcv = new ByteQueue();
+  rcv.push(first[0].subarray(0, 40000));
+  rcv.push(first[0].subarray(40000));
+  assert.equal(blockPool.refCount(block), 2, 'contiguous views of one block share one entry');
+  assert.equal(rcv.peekViews(0, BlockPool.BLOCK).length, 1, 'merged back into one view');
+  snd.discard(BlockPool.BLOCK);
+  assert.equal(blockPool.refCount(block), 1, 'acknowledged: the receiver still holds it');
+  // While held, new blocks are different memory.
+  const other = new ByteQueue();
+  other.append(BlockPool.BLOCK, fill);
+  assert.notEqual(other.peekViews(0, 10)[0].buffer, block);
+  rcv.discard(1000);
+  assert.equal(blockPool.refCount(block), 1, 'partly read: still held');
+  const got = rcv.peek(0, 10);
+  assert.deepEqual(Array.from(got), Array.from(src.subarray(1000, 1010)));
+  rcv.discard(rcv.length);
+  assert.equal(blockPool.refCount(block), 0, 'read: free');
+  const again = new ByteQueue();
+  again.append(BlockPool.BLOCK, () => 0);
+  assert.equal(again.length, 0, 'a fill that copies nothing queues nothing');
+  snd.clear();
+  other.clear();
+  assert.equal(blockPool.underflows, 0);
+});
+
+test('ByteQueue: small pieces coalesce in a pooled tail; a faulting piece of an append is dropped', () => {
+  const q = new ByteQueue();
+  for (let i = 0; i < 100; i++) q.push(Uint8Array.of(i, i + 1));
+  const v = q.peekViews(0, 200);
+  assert.equal(v.length, 1, 'one tail chunk');
+  assert.ok(isPooled(v[0]));
+  const tail = v[0].buffer;
+  assert.equal(blockPool.refCount(tail), 2, 'the queue (tail) and its entry');
+  q.discard(200);
+  assert.equal(blockPool.refCount(tail), 0, 'emptied: tail released');
+  // A fill that faults in the second piece: the first piece is queued, the faulting one dropped.
+  let filled = 0;
+  const n = q.append(100_000, (dst) => {
+    const c = Math.min(dst.length, 70_000 - filled);
+    filled += c;
+    return c;
+  });
+  assert.equal(n, BlockPool.BLOCK);
+  assert.equal(q.length, BlockPool.BLOCK);
+  q.clear();
 });

@@ -165,6 +165,97 @@ export class PacketBuffer {
 }
 
 /**
+ * BlockPool recycles the blocks byte queues copy data into: 64 KiB blocks
+ * for large writes, 16 KiB ones for the tails that coalesce small pieces.
+ * Bulk transfers then neither allocate nor zero a buffer per write (nor grow
+ * the external memory that drives V8's full collections). A block is
+ * reference counted by the ByteQueue entries viewing it (the sender's until
+ * the bytes are acknowledged, the receiver's on loopback until they are
+ * read) and by the queue whose tail it is; every other holder copies pooled
+ * bytes (isPooled). A reference never dropped only costs the pool that block
+ * (the GC takes it); a block is reused only once nothing counted views it.
+ */
+export class BlockPool {
+  static readonly BLOCK = 64 * 1024;
+  static readonly TAIL = 16 * 1024;
+  private readonly freeBlocks: ArrayBuffer[] = [];
+  private readonly freeTails: ArrayBuffer[] = [];
+  // Reference counts of the pool's blocks (permanent membership: 0 when free).
+  private readonly refs = new WeakMap<ArrayBuffer, number>();
+  /** allocated counts the blocks ever created (tests, benchmarks). */
+  allocated = 0;
+  /** underflows counts references dropped that were never taken (a bug; tests). */
+  underflows = 0;
+
+  constructor(private readonly maxFree = 32) {}
+
+  /** acquire returns a whole block of size BLOCK or TAIL holding one reference. */
+  acquire(size: number = BlockPool.BLOCK): Uint8Array {
+    const free = size === BlockPool.BLOCK ? this.freeBlocks : this.freeTails;
+    let ab = free.pop();
+    if (ab === undefined) {
+      ab = new ArrayBuffer(size);
+      this.allocated++;
+    }
+    this.refs.set(ab, 1);
+    return new Uint8Array(ab);
+  }
+
+  /** owns reports whether ab is one of the pool's blocks. */
+  owns(ab: ArrayBufferLike): boolean {
+    return this.refs.has(ab as ArrayBuffer);
+  }
+
+  /** ref adds a reference to ab if it is a pooled block; reports whether it was. */
+  ref(ab: ArrayBufferLike): boolean {
+    const n = this.refs.get(ab as ArrayBuffer);
+    if (n === undefined) return false;
+    this.refs.set(ab as ArrayBuffer, n + 1);
+    return true;
+  }
+
+  /** unref drops a reference to ab if pooled; the last one returns the block to its free list. */
+  unref(ab: ArrayBufferLike): void {
+    const n = this.refs.get(ab as ArrayBuffer);
+    if (n === undefined) return;
+    if (n <= 0) {
+      // A bookkeeping bug: never hand this block out again (tests check underflows).
+      this.refs.delete(ab as ArrayBuffer);
+      this.underflows++;
+      return;
+    }
+    this.refs.set(ab as ArrayBuffer, n - 1);
+    if (n > 1) return;
+    const free = ab.byteLength === BlockPool.BLOCK ? this.freeBlocks : this.freeTails;
+    if (free.length < this.maxFree) free.push(ab as ArrayBuffer);
+  }
+
+  /** refCount returns ab's reference count, or -1 if it is not pooled (tests). */
+  refCount(ab: ArrayBufferLike): number {
+    return this.refs.get(ab as ArrayBuffer) ?? -1;
+  }
+
+  /** freeCount is the number of blocks of either size ready for reuse (tests). */
+  get freeCount(): number {
+    return this.freeBlocks.length + this.freeTails.length;
+  }
+}
+
+/** blockPool is shared by every stack in the process: views may cross stacks. */
+export const blockPool = new BlockPool();
+
+/** isPooled reports whether v views a pooled block (holders that do not count references must copy it). */
+export function isPooled(v: Uint8Array): boolean {
+  return blockPool.owns(v.buffer);
+}
+
+/** POOLED_MIN is the smallest piece of a write copied into a pooled block (smaller ones get their own array). */
+export const POOLED_MIN = 32 * 1024;
+
+/** Fill copies source bytes [off, off + dst.length) into dst; returns the count copied (short on a fault). */
+export type Fill = (dst: Uint8Array, off: number) => number;
+
+/**
  * ByteQueue is a FIFO of bytes made of chunks. push keeps a reference to the
  * caller's array (no copy); small pushes are coalesced into a shared tail
  * chunk. peek/read return views when the range lies in one chunk.
@@ -187,17 +278,66 @@ export class ByteQueue {
     return this.total;
   }
 
-  /** push appends b, keeping a reference (the caller must not modify it afterwards). */
+  /** push appends b, keeping a reference (the caller must not modify it
+   *  afterwards). A view of a pooled block counts as one of its references. */
   push(b: Uint8Array): void {
     if (b.length === 0) return;
+    const last = this.chunks.length - 1;
+    if (this.tail === null && last >= this.first) {
+      // The bytes that follow the last chunk in its own memory (the next
+      // segment of the same send block) extend it: one view per block, so a
+      // reader copies the whole block at once.
+      const c = this.chunks[last];
+      if (c.byteOffset + c.length === b.byteOffset && c.buffer === b.buffer) {
+        this.chunks[last] = new Uint8Array(c.buffer, c.byteOffset, c.length + b.length);
+        this.total += b.length;
+        return;
+      }
+    }
     if (b.length <= 2048) {
       this.pushSmall(b);
       return;
     }
-    this.tail = null;
+    blockPool.ref(b.buffer);
+    this.pushChunk(b);
+  }
+
+  private pushChunk(b: Uint8Array): void {
+    this.dropTail();
     this.starts.push(this.base + this.total);
     this.chunks.push(b);
     this.total += b.length;
+  }
+
+  /**
+   * append copies n bytes from a source through fill, piece by piece (large
+   * pieces into pooled blocks, the rest into arrays of their own), and
+   * returns the count queued. A piece fill copies short (a fault) is dropped
+   * whole and ends the append, as Linux's tcp_sendmsg drops a chunk whose
+   * copy faults.
+   */
+  append(n: number, fill: Fill): number {
+    let done = 0;
+    while (done < n) {
+      const want = Math.min(n - done, BlockPool.BLOCK);
+      if (want >= POOLED_MIN) {
+        const block = blockPool.acquire();
+        if (fill(want === BlockPool.BLOCK ? block : block.subarray(0, want), done) < want) {
+          blockPool.unref(block.buffer);
+          break;
+        }
+        this.pushChunk(block.subarray(0, want)); // the entry keeps acquire's reference
+        done += want;
+        continue;
+      }
+      const b = new Uint8Array(want);
+      if (fill(b, done) === want) {
+        this.push(b);
+        done += want;
+      }
+      break;
+    }
+    return done;
   }
 
   private pushSmall(b: Uint8Array): void {
@@ -209,13 +349,24 @@ export class ByteQueue {
       this.total += b.length;
       return;
     }
-    this.tail = new Uint8Array(16384);
-    this.tail.set(b);
+    this.dropTail();
+    // The tail is a pooled block: the queue holds one reference, its entry another.
+    const tail = blockPool.acquire(BlockPool.TAIL);
+    blockPool.ref(tail.buffer);
+    this.tail = tail;
+    tail.set(b);
     this.tailFrom = 0;
     this.tailLen = b.length;
     this.starts.push(this.base + this.total);
-    this.chunks.push(this.tail.subarray(0, b.length));
+    this.chunks.push(tail.subarray(0, b.length));
     this.total += b.length;
+  }
+
+  /** dropTail stops coalescing into the current tail block. */
+  private dropTail(): void {
+    if (this.tail === null) return;
+    blockPool.unref(this.tail.buffer);
+    this.tail = null;
   }
 
   /** find returns the index of the chunk holding absolute offset abs. */
@@ -295,9 +446,11 @@ export class ByteQueue {
     this.base += n;
     while (this.first < this.chunks.length) {
       const i = this.first;
-      const end = this.starts[i] + this.chunks[i].length;
+      const c = this.chunks[i];
+      const end = this.starts[i] + c.length;
       if (end > this.base) break;
-      if (this.chunks[i].buffer === this.tail?.buffer && i === this.chunks.length - 1) this.tail = null;
+      if (c.buffer === this.tail?.buffer && i === this.chunks.length - 1) this.dropTail();
+      blockPool.unref(c.buffer); // entries viewing a pooled block hold one reference each
       this.first++;
     }
     if (this.first < this.chunks.length) {
@@ -313,7 +466,7 @@ export class ByteQueue {
       this.chunks.length = 0;
       this.starts.length = 0;
       this.first = 0;
-      this.tail = null;
+      this.dropTail();
     } else if (this.first > 32 && this.first * 2 > this.chunks.length) {
       this.chunks.splice(0, this.first);
       this.starts.splice(0, this.first);

@@ -100,6 +100,9 @@ export class FakeClock implements Clock {
   }
 }
 
+/** LAZY_STOP_MS bounds how long a stopped Timer may keep its host timer (and what it references). */
+const LAZY_STOP_MS = 1000;
+
 /**
  * Timer is a restartable one-shot timer that tolerates frequent resets (the
  * retransmission timer is reset on every ACK): moving the deadline later
@@ -134,8 +137,23 @@ export class Timer {
     this.handle = this.clock.setTimeout(this.onFire, ms);
   }
 
-  /** stop disarms the timer. */
+  /**
+   * stop disarms the timer. A host timer due within LAZY_STOP_MS stays armed
+   * (it fires as a no-op, or serves the next reset): the retransmission and
+   * delayed-ACK timers are stopped and restarted for every write on a busy
+   * connection, and host timer calls cost more than a stale wake-up.
+   */
   stop(): void {
+    this.deadline = -1;
+    if (this.armedAt >= 0 && this.armedAt - this.clock.now() > LAZY_STOP_MS) {
+      this.clock.clearTimeout(this.handle);
+      this.armedAt = -1;
+      this.handle = undefined;
+    }
+  }
+
+  /** cancel disarms the timer and releases its host timer at once. */
+  cancel(): void {
     this.deadline = -1;
     if (this.armedAt >= 0) {
       this.clock.clearTimeout(this.handle);

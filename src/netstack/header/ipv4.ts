@@ -72,13 +72,14 @@ export function encodeIPv4(b: Uint8Array, off: number, f: IPv4Encode): void {
  * lengths, checksum); returns null for a malformed packet. packetLen is how
  * many bytes the link delivered.
  */
-export function decodeIPv4(b: Uint8Array, packetLen: number): IPv4Fields | null {
+export function decodeIPv4(b: Uint8Array, packetLen: number, verified = false): IPv4Fields | null {
   if (b.length < IPV4_MIN_HEADER_LEN || b[0] >> 4 !== 4) return null;
   const headerLength = (b[0] & 0x0f) * 4;
   const totalLength = (b[2] << 8) | b[3];
   if (headerLength < IPV4_MIN_HEADER_LEN || headerLength > b.length) return null;
   if (totalLength < headerLength || totalLength > packetLen) return null;
-  if (checksum(b, 0, 0, headerLength) !== 0xffff) return null;
+  // verified: the link guarantees integrity (loopback), so the sum is known good.
+  if (!verified && checksum(b, 0, 0, headerLength) !== 0xffff) return null;
   const ff = (b[6] << 8) | b[7];
   return {
     headerLength,

@@ -13,9 +13,24 @@ interface BoundEntry {
   ep: TransportEndpointHandler;
 }
 
+/** A remembered connected lookup (the flows of a busy connection repeat). */
+interface Recent {
+  proto: number;
+  netProto: NetProto;
+  local: Address;
+  lport: number;
+  remote: Address;
+  rport: number;
+  ep: TransportEndpointHandler;
+}
+
 export class TransportDemuxer {
   private readonly connected = new Map<string, TransportEndpointHandler>();
   private readonly bound = new Map<string, BoundEntry[]>();
+  // The last two connected hits (both directions of a loopback connection);
+  // forgotten whenever a 4-tuple is unregistered.
+  private recent0: Recent | null = null;
+  private recent1: Recent | null = null;
 
   private static connKey(proto: number, netProto: NetProto, local: Address, lport: number, remote: Address, rport: number): string {
     return proto + '/' + netProto + '/' + lport + '/' + rport + '/' + local + remote;
@@ -34,6 +49,7 @@ export class TransportDemuxer {
   }
 
   unregisterConnected(proto: number, netProto: NetProto, local: Address, lport: number, remote: Address, rport: number, ep: TransportEndpointHandler): void {
+    this.recent0 = this.recent1 = null;
     const k = TransportDemuxer.connKey(proto, netProto, local, lport, remote, rport);
     if (this.connected.get(k) === ep) this.connected.delete(k);
   }
@@ -69,8 +85,20 @@ export class TransportDemuxer {
     rport: number,
     nic: number,
   ): TransportEndpointHandler | undefined {
+    const r0 = this.recent0;
+    if (r0 !== null && r0.lport === lport && r0.rport === rport && r0.local === local && r0.remote === remote && r0.proto === proto && r0.netProto === netProto) return r0.ep;
+    const r1 = this.recent1;
+    if (r1 !== null && r1.lport === lport && r1.rport === rport && r1.local === local && r1.remote === remote && r1.proto === proto && r1.netProto === netProto) {
+      this.recent1 = r0;
+      this.recent0 = r1;
+      return r1.ep;
+    }
     const c = this.connected.get(TransportDemuxer.connKey(proto, netProto, local, lport, remote, rport));
-    if (c !== undefined) return c;
+    if (c !== undefined) {
+      this.recent1 = r0;
+      this.recent0 = { proto, netProto, local, lport, remote, rport, ep: c };
+      return c;
+    }
     const list = this.bound.get(TransportDemuxer.boundKey(proto, netProto, lport));
     if (list === undefined) return undefined;
     let exact: BoundEntry[] | null = null;

@@ -84,7 +84,7 @@ export class IPv4Protocol {
     const fixed = pkt.pullUp(IPV4_MIN_HEADER_LEN);
     if (fixed === null) return void st.malformedPacketsReceived++;
     const h = pkt.pullUp((fixed[0] & 0x0f) * 4);
-    const f = h === null ? null : decodeIPv4(h, pkt.size);
+    const f = h === null ? null : decodeIPv4(h, pkt.size, pkt.checksumVerified);
     if (f === null || h === null) return void st.malformedPacketsReceived++;
     pkt.trim(f.totalLength);
     let multi = false;

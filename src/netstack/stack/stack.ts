@@ -321,12 +321,32 @@ export class Stack {
 
   /** enter starts a stack operation; always pair with exit() (try/finally). */
   enter(): void {
-    this.depth++;
+    if (this.depth++ === 0 && !this.flushing) this.nowValid = false;
   }
 
   /** exit ends an operation; the outermost one processes queued packets and notifications. */
   exit(): void {
-    if (--this.depth === 0 && !this.flushing) this.flush();
+    if (--this.depth === 0 && !this.flushing) {
+      this.flush();
+      this.nowValid = false;
+    }
+  }
+
+  private nowCache = 0;
+  private nowValid = false;
+
+  /**
+   * now is the clock's time, read once per outermost operation: a segment
+   * stamps, times and arms several things, and the host clock is not free.
+   * Outside an operation it reads the clock.
+   */
+  now(): number {
+    if (this.depth === 0 && !this.flushing) return this.clock.now();
+    if (!this.nowValid) {
+      this.nowCache = this.clock.now();
+      this.nowValid = true;
+    }
+    return this.nowCache;
   }
 
   /** runTimer runs a timer callback as a stack operation. */
@@ -341,6 +361,7 @@ export class Stack {
 
   private flush(): void {
     this.flushing = true;
+    this.nowValid = false;
     try {
       for (;;) {
         if (this.inbound.length > 0) {
@@ -372,6 +393,7 @@ export class Stack {
       }
     } finally {
       this.flushing = false;
+      this.nowValid = false;
     }
   }
 

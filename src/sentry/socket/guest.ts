@@ -36,6 +36,13 @@ export class GuestSource implements ByteSource {
     this.end = this.pos;
     return buf.slice(0, got);
   }
+
+  takeInto(dst: Uint8Array): number {
+    const got = gatherIn(this.t, this.iovs, this.pos, dst);
+    this.pos += got;
+    if (got < dst.length) this.end = this.pos;
+    return got;
+  }
 }
 
 /** GuestSink writes received bytes into guest buffers. */

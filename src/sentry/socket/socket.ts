@@ -39,6 +39,9 @@ export interface ByteSource {
   /** take copies out the next n bytes (n <= remaining) into a fresh array; a
    *  fault makes it shorter and ends the source; EFAULT if nothing could be read. */
   take(n: number): Uint8Array;
+  /** takeInto copies the next dst.length bytes (<= remaining) into dst and
+   *  returns the count: short on a fault, which ends the source. */
+  takeInto(dst: Uint8Array): number;
 }
 
 /** ByteSink is a receive's destination. */
@@ -59,6 +62,11 @@ export class BufferSource implements ByteSource {
     const out = this.src.slice(this.off, this.off + n);
     this.off += n;
     return out;
+  }
+  takeInto(dst: Uint8Array): number {
+    dst.set(this.src.subarray(this.off, this.off + dst.length));
+    this.off += dst.length;
+    return dst.length;
   }
 }
 

@@ -5,7 +5,7 @@
 // stack.enter()/exit().
 
 import { LOOPBACK_V4, LOOPBACK_V6, type Address, type FullAddress } from '../../addr.js';
-import { EMPTY } from '../../buffer.js';
+import { EMPTY, isPooled, type Fill } from '../../buffer.js';
 import {
   errAlreadyConnected,
   errAlreadyConnecting,
@@ -287,20 +287,34 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
    * before a connection.
    */
   read(max: number, opts: ReadOptions = {}): Uint8Array {
-    const v = this.readCommon(max, opts.peek === true, false);
-    return v as Uint8Array;
+    const views = this.readViews(max, opts);
+    if (views.length === 1) return views[0];
+    return views.length === 0 ? EMPTY : concat(views);
   }
 
   /**
-   * readViews is read without the copy: the bytes come back as views of the
-   * received segments (an empty list means end of stream). Suits readv and
-   * copying straight into guest memory.
+   * readViews is read without joining: the bytes come back as views (an
+   * empty list means end of stream). Views of pooled send blocks are copied,
+   * as those blocks are reused once read; readTo avoids even that copy.
    */
   readViews(max: number, opts: ReadOptions = {}): Uint8Array[] {
-    return this.readCommon(max, opts.peek === true, true) as Uint8Array[];
+    const out: Uint8Array[] = [];
+    this.readTo(max, (v) => {
+      out.push(isPooled(v) ? v.slice() : v);
+      return v.length;
+    }, opts);
+    return out;
   }
 
-  private readCommon(max: number, peek: boolean, views: boolean): Uint8Array | Uint8Array[] {
+  /**
+   * readTo hands up to max bytes to put, view by view, without copying; put
+   * returns how many bytes of the view it took (a short count stops the read,
+   * and only the bytes taken are consumed). The views are valid during the
+   * call only. Returns the count taken; 0 means end of stream (or that put
+   * took nothing, which the caller knows). Throws as read does.
+   */
+  readTo(max: number, put: (view: Uint8Array) => number, opts: ReadOptions = {}): number {
+    const peek = opts.peek === true;
     this.stack.enter();
     try {
       if (this.state === TCP_LISTEN) throw errNotConnected;
@@ -310,18 +324,24 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
         // A read stops at the urgent mark (as Linux's tcp_recvmsg does).
         const toMark = this.urgMarkAt - this.rcvConsumed;
         if (toMark > 0 && toMark < n) n = toMark;
-        if (peek) return views ? this.rcvQueue.peekViews(0, n) : this.rcvQueue.peek(0, n);
-        const data = views ? this.rcvQueue.readViews(n) : this.rcvQueue.read(n);
-        this.rcvConsumed += n;
+        let took = 0;
+        for (const v of this.rcvQueue.peekViews(0, n)) {
+          const c = put(v);
+          took += c;
+          if (c < v.length) break;
+        }
+        if (peek || took === 0) return took;
+        this.rcvQueue.discard(took);
+        this.rcvConsumed += took;
         // Like Linux's tcp_cleanup_rbuf: a delayed ACK goes out now once the
         // reader drained the queue (the sender may be holding a Nagle tail).
         if (this.delackTimer.enabled && (this.rcvQueue.length === 0 || this.pendingAckBytes > this.advMss)) out.sendAck(this);
         else out.maybeSendWindowUpdate(this);
-        return data;
+        return took;
       }
       if (this.error !== 0) throw errorForErrno(this.takeError());
       if (this.finReceived || this.shutRead || (this.state === TCP_CLOSE && this.everConnected) || (max === 0 && avail > 0)) {
-        return views ? [] : EMPTY;
+        return 0;
       }
       if (this.state === TCP_CLOSE && !this.connectPending) throw errNotConnected;
       throw errWouldBlock;
@@ -357,23 +377,55 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
   write(data: Uint8Array, opts: WriteOptions = {}): number {
     this.stack.enter();
     try {
-      if (this.error !== 0) throw errorForErrno(this.takeError());
-      if (this.shutWrite || this.finQueued) throw errClosedForSend;
-      if (this.state === TCP_SYN_SENT || this.state === TCP_SYN_RECV) throw errWouldBlock;
-      if (this.state !== TCP_ESTABLISHED && this.state !== TCP_CLOSE_WAIT) throw errClosedForSend;
-      const space = this.sndCapacity - this.sndQueue.length;
-      if (space <= 0) throw errWouldBlock;
+      const space = this.checkWritable();
       const n = Math.min(space, data.length);
       if (n === 0) return 0;
       this.sndQueue.push(n === data.length ? data : data.subarray(0, n));
-      if (opts.oob) this.sndUp = seqAdd(this.dataUna, this.sndQueue.length);
-      this.moreHint = opts.more === true;
-      out.sendData(this);
-      this.moreHint = false;
+      this.queued(opts);
       return n;
     } finally {
       this.stack.exit();
     }
+  }
+
+  /**
+   * writeFrom is write copying from a source: up to n bytes go through fill
+   * into the send queue's own memory (pooled blocks for large pieces), so the
+   * caller may reuse its buffer. Returns the count taken; 0 with n > 0 means
+   * fill copied nothing (a fault). Throws as write does.
+   */
+  writeFrom(n: number, fill: Fill, opts: WriteOptions = {}): number {
+    this.stack.enter();
+    try {
+      const space = this.checkWritable();
+      const want = Math.min(space, n);
+      if (want === 0) return 0;
+      const got = this.sndQueue.append(want, fill);
+      if (got === 0) return 0;
+      this.queued(opts);
+      return got;
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  /** checkWritable returns the free send space, or throws what write reports. */
+  private checkWritable(): number {
+    if (this.error !== 0) throw errorForErrno(this.takeError());
+    if (this.shutWrite || this.finQueued) throw errClosedForSend;
+    if (this.state === TCP_SYN_SENT || this.state === TCP_SYN_RECV) throw errWouldBlock;
+    if (this.state !== TCP_ESTABLISHED && this.state !== TCP_CLOSE_WAIT) throw errClosedForSend;
+    const space = this.sndCapacity - this.sndQueue.length;
+    if (space <= 0) throw errWouldBlock;
+    return space;
+  }
+
+  /** queued pushes newly queued bytes out (urgent mark, MSG_MORE). */
+  private queued(opts: WriteOptions): void {
+    if (opts.oob) this.sndUp = seqAdd(this.dataUna, this.sndQueue.length);
+    this.moreHint = opts.more === true;
+    out.sendData(this);
+    this.moreHint = false;
   }
 
   /** writable reports whether write would accept bytes now (Linux: free space >= half of what is queued). */
@@ -578,3 +630,15 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
   }
 }
 
+/** concat joins views into one array. */
+function concat(views: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const v of views) n += v.length;
+  const b = new Uint8Array(n);
+  let o = 0;
+  for (const v of views) {
+    b.set(v, o);
+    o += v.length;
+  }
+  return b;
+}

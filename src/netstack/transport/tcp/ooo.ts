@@ -2,6 +2,7 @@
 // and sorted, and the SACK blocks describing them (RFC 2018: the block with
 // the most recently received segment first).
 
+import { isPooled } from '../../buffer.js';
 import type { SackBlock } from '../../header/tcp.js';
 import { seqAdd, seqGT, seqLE, seqLT } from './seqnum.js';
 
@@ -54,7 +55,9 @@ export class OutOfOrderQueue {
   private slice(base: number, data: Uint8Array, from: number, to: number): Piece {
     const a = (from - base) >>> 0;
     const b = (to - base) >>> 0;
-    return { seq: from, end: to, data: data.subarray(a, b) };
+    // Pooled send blocks are reused once their counted holders let go: keep a copy.
+    const v = data.subarray(a, b);
+    return { seq: from, end: to, data: isPooled(v) ? v.slice() : v };
   }
 
   /**

@@ -111,8 +111,18 @@ export class TCPProtocol implements TransportProtocol {
     const f = decodeTCP(h);
     const opts = dataOffset > TCP_MIN_HEADER_LEN ? parseTCPOptions(h, TCP_MIN_HEADER_LEN, dataOffset, (f.flags & TCP_SYN) !== 0) : NO_OPTIONS;
     pkt.consume(dataOffset);
-    const views = pkt.views();
-    const seg = new Segment(info, f.srcPort, f.dstPort, f.seq, f.ack, f.flags, f.window, f.urgent, opts, views[0] ?? EMPTY, views.length > 1 ? views.slice(1) : null);
+    let first: Uint8Array;
+    let rest: Uint8Array[] | null;
+    if (pkt.headStart === pkt.head.length && pkt.extra === null) {
+      // The usual shape (headers all consumed, one payload view): no array built.
+      first = pkt.payload;
+      rest = null;
+    } else {
+      const views = pkt.views();
+      first = views[0] ?? EMPTY;
+      rest = views.length > 1 ? views.slice(1) : null;
+    }
+    const seg = new Segment(info, f.srcPort, f.dstPort, f.seq, f.ack, f.flags, f.window, f.urgent, opts, first, rest);
     const ep = this.stack.demux.lookup(PROTO_TCP, info.netProto, info.dst, f.dstPort, info.src, f.srcPort, info.nic.id);
     if (ep instanceof TCPEndpoint) ep.handleSegment(seg);
     else this.replyWithReset(seg);

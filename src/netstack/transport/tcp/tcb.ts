@@ -247,7 +247,7 @@ export abstract class TCB extends SocketBase {
   }
 
   now(): number {
-    return this.stack.clock.now();
+    return this.stack.now();
   }
 
 }

@@ -139,11 +139,12 @@ export function abort(ep: TCPEndpoint, errno: number, sendRst: boolean): void {
 export function destroy(ep: TCPEndpoint): void {
   const prev = ep.state;
   ep.setState(TCP_CLOSE);
-  ep.rtoTimer.stop();
-  ep.persistTimer.stop();
-  ep.delackTimer.stop();
-  ep.keepaliveTimer.stop();
-  ep.waitTimer.stop();
+  // cancel, not stop: a closed endpoint keeps no host timer (nor itself) alive.
+  ep.rtoTimer.cancel();
+  ep.persistTimer.cancel();
+  ep.delackTimer.cancel();
+  ep.keepaliveTimer.cancel();
+  ep.waitTimer.cancel();
   ep.sndQueue.clear();
   ep.ooo.clear();
   ep.finQueued = false;

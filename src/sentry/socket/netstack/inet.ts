@@ -13,10 +13,11 @@ import {
   ErrAlreadyConnecting, ErrClosedForSend, ErrConnectStarted, ErrWouldBlock, TCPEndpoint, TcpipError,
   encodeTcpInfo, errWouldBlock, linuxIntOption,
 } from '../../../netstack/index.js';
+import type { AddressSpace } from '../../../platform/platform.js';
 import type { Task } from '../../kernel/task.js';
 import type { FileDescription } from '../../vfs/file_description.js';
 import * as abi from '../abi.js';
-import type { IOStatus } from '../socket.js';
+import type { ByteSource, IOStatus } from '../socket.js';
 import {
   BufferSink, BufferSource, EPIPE_NOSIGNAL, RecvRequest, SendRequest, Socket, raiseSigpipe, registerFamily,
 } from '../socket.js';
@@ -40,6 +41,8 @@ const CAP_NET_BIND_SERVICE = 10;
 const UNPRIVILEGED_PORT_START = 1024;
 /** The most one TCP write hands the endpoint: bounds the copy per step. */
 const TCP_CHUNK = 256 * 1024;
+/** The largest read(2) readGuest serves (the syscall layer reads in chunks of this size). */
+const DIRECT_READ_MAX = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
 type Kind = 'tcp' | 'udp' | 'ping';
@@ -204,6 +207,8 @@ export class InetSocket extends Socket {
     const ep = this.tcp!;
     const oob = (req.flags & abi.MSG_OOB) !== 0;
     const more = (req.flags & abi.MSG_MORE) !== 0;
+    const src = req.src;
+    const fill = (dst: Uint8Array): number => src.takeInto(dst);
     do {
       // Take only what the endpoint has room for: it may not take less than offered.
       const space = ep.sndCapacity - ep.queuedWrite;
@@ -211,11 +216,16 @@ export class InetSocket extends Socket {
         // A full buffer: the endpoint reports its error, EPIPE or would-block.
         if (space <= 0) ep.write(EMPTY);
         if (space <= 0) throw errWouldBlock;
-        const n = Math.min(req.src.remaining, space, TCP_CHUNK);
-        const data = req.src.take(n);
-        const last = req.src.remaining === 0;
-        req.sent += ep.write(data, { oob: oob && last, more: more || !last });
-        if (data.length < n) break;
+        const n = Math.min(src.remaining, space, TCP_CHUNK);
+        const last = n === src.remaining;
+        // The bytes go from the source straight into the send queue's memory.
+        const got = ep.writeFrom(n, fill, { oob: oob && last, more: more || !last });
+        if (got === 0) {
+          if (req.sent > 0) return 'done';
+          throw linuxerr.EFAULT;
+        }
+        req.sent += got;
+        if (got < n) break;
       } catch (e) {
         if (e instanceof ErrWouldBlock) {
           if (!req.nonblock) return 'wait';
@@ -229,7 +239,7 @@ export class InetSocket extends Socket {
         }
         throw sysErr(e);
       }
-    } while (req.src.remaining > 0);
+    } while (src.remaining > 0);
     return 'done';
   }
 
@@ -281,13 +291,38 @@ export class InetSocket extends Socket {
     const peek = (req.flags & abi.MSG_PEEK) !== 0;
     // MSG_TRUNC on a stream discards the bytes instead of copying them.
     const discard = (req.flags & abi.MSG_TRUNC) !== 0;
-    for (;;) {
-      const room = req.dst.length - req.copied;
-      if (room <= 0 && req.dst.length > 0) return 'done';
-      let views: Uint8Array[];
-      try {
+    const dst = req.dst;
+    // The received views go straight to the destination (no copy in between).
+    let skip = 0;
+    let fresh = 0;
+    let faulted = false;
+    const put = (v: Uint8Array): number => {
+      let off = 0;
+      if (skip > 0) {
         // A peek that waited resumes after what it already copied.
-        views = ep.readViews(peek ? req.copied + room : room, { peek });
+        off = Math.min(skip, v.length);
+        skip -= off;
+        if (off === v.length) return off;
+      }
+      const want = v.length - off;
+      const c = discard ? want : dst.put(off === 0 ? v : v.subarray(off), req.copied);
+      if (c < want) {
+        // Like Linux's tcp_recvmsg, a chunk whose copy faults stays queued whole.
+        faulted = true;
+        return off;
+      }
+      req.copied += c;
+      fresh += c;
+      return off + c;
+    };
+    for (;;) {
+      const room = dst.length - req.copied;
+      if (room <= 0 && dst.length > 0) return 'done';
+      skip = peek ? req.copied : 0;
+      fresh = 0;
+      let took: number;
+      try {
+        took = ep.readTo(peek ? req.copied + room : room, put, { peek });
       } catch (e) {
         if (e instanceof ErrWouldBlock) {
           if (req.copied >= req.target) return 'done';
@@ -298,26 +333,12 @@ export class InetSocket extends Socket {
         if (req.copied > 0) return 'done';
         throw sysErr(e);
       }
-      if (views.length === 0) return 'done';
-      let skip = peek ? req.copied : 0;
-      let got = 0;
-      for (const v0 of views) {
-        let v = v0;
-        if (skip > 0) {
-          const s = Math.min(skip, v.length);
-          skip -= s;
-          v = v.subarray(s);
-          if (v.length === 0) continue;
-        }
-        const c = discard ? v.length : req.dst.put(v, req.copied);
-        req.copied += c;
-        got += c;
-        if (c < v.length) {
-          if (req.copied === 0) throw linuxerr.EFAULT;
-          return 'done';
-        }
+      if (faulted) {
+        if (req.copied === 0) throw linuxerr.EFAULT;
+        return 'done';
       }
-      if (req.dst.length === 0 || got === 0 || req.copied >= req.target) return 'done';
+      if (took === 0) return 'done';
+      if (dst.length === 0 || fresh === 0 || req.copied >= req.target) return 'done';
     }
   }
 
@@ -498,6 +519,48 @@ export class InetSocket extends Socket {
     return req.value;
   }
 
+  /**
+   * readGuest is read(2) of a TCP socket straight into guest memory (the
+   * syscall layer's GuestReader): the received bytes are copied once, from
+   * the receive queue to the guest. Null (the generic path) for other kinds
+   * and for reads larger than the syscall layer's chunk.
+   */
+  readGuest(_fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number | null {
+    const ep = this.tcp;
+    if (ep === null || len > DIRECT_READ_MAX) return null;
+    if (offset !== -1) throw linuxerr.ESPIPE;
+    let done = 0;
+    let faulted = false;
+    try {
+      ep.readTo(len, (v) => {
+        // A chunk whose copy faults stays queued whole (tcp_recvmsg).
+        if (as.write(addr + done, v, 0, v.length) < v.length) {
+          faulted = true;
+          return 0;
+        }
+        done += v.length;
+        return v.length;
+      });
+    } catch (e) {
+      throw sysErr(e);
+    }
+    return faulted && done === 0 ? -linuxerr.EFAULT.errno : done;
+  }
+
+  /**
+   * writeGuest is write(2) of a TCP socket straight from guest memory (the
+   * syscall layer's GuestWriter): the bytes are copied once, into the send
+   * queue. Null (the generic path) for other kinds.
+   */
+  writeGuest(_fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number | null {
+    if (this.kind !== 'tcp') return null;
+    if (offset !== -1) throw linuxerr.ESPIPE;
+    // The generic write path waits, and raises SIGPIPE on EPIPE itself.
+    const req = new SendRequest(new AddressSpaceSource(as, addr, len), null, abi.MSG_NOSIGNAL, true);
+    this.tcpSend(null, req);
+    return req.sent;
+  }
+
   write(_fd: FileDescription, src: Uint8Array, offset: number): number {
     if (offset !== -1) throw linuxerr.ESPIPE;
     // The generic write path waits, and raises SIGPIPE on EPIPE itself.
@@ -505,6 +568,31 @@ export class InetSocket extends Socket {
     if (this.kind === 'tcp') this.tcpSend(null, req);
     else this.dgramSend(req);
     return req.sent;
+  }
+}
+
+/** AddressSpaceSource is a ByteSource over one guest buffer, read as it is taken. */
+class AddressSpaceSource implements ByteSource {
+  private pos = 0;
+
+  constructor(private readonly as: AddressSpace, private readonly addr: number, private len: number) {}
+
+  get remaining(): number {
+    return this.len - this.pos;
+  }
+
+  take(n: number): Uint8Array {
+    const b = new Uint8Array(n);
+    const got = this.takeInto(b);
+    if (got === 0 && n > 0) throw linuxerr.EFAULT;
+    return got === n ? b : b.slice(0, got);
+  }
+
+  takeInto(dst: Uint8Array): number {
+    const got = this.as.read(this.addr + this.pos, dst, 0, dst.length);
+    this.pos += got;
+    if (got < dst.length) this.len = this.pos; // a fault ends the payload here
+    return got;
   }
 }
 

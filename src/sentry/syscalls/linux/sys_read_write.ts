@@ -285,9 +285,31 @@ async function readSlow(t: Task, f: FileDescription, iovs: IoVec[], total: numbe
   }
 }
 
+/** GuestWriter is a file that takes bytes straight from guest memory (TCP
+ *  sockets copy them into their send queue): no scratch copy in between.
+ *  writeGuest returns the count written, or null when it cannot; it throws
+ *  as write does (EAGAIN only when nothing was written). */
+export interface GuestWriter {
+  writeGuest(fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number | null;
+}
+
+function isGuestWriter(impl: object): impl is GuestWriter {
+  return typeof (impl as Partial<GuestWriter>).writeGuest === 'function';
+}
+
 /** writeOnce writes guest bytes [skip, total) without waiting; returns the count
  *  written. Throws (EAGAIN included) only when nothing was written. */
 function writeOnce(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number, skip: number): number {
+  if (iovs.length === 1 && isGuestWriter(f.impl)) {
+    let n: number | null;
+    try {
+      n = f.impl.writeGuest(f, t.mm.as, iovs[0].base + skip, total - skip, offset < 0 ? -1 : offset + skip);
+    } catch (e) {
+      if (e === linuxerr.EPIPE) sendSigpipe(t);
+      throw e;
+    }
+    if (n !== null) return n;
+  }
   let done = 0;
   while (skip + done < total) {
     const want = Math.min(total - skip - done, SCRATCH_MAX);
