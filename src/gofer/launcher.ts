@@ -108,19 +108,22 @@ export interface Gofers {
  *  root and volumes without waiting for them: the caller does other start-up
  *  work while they load, then calls ready(). */
 export function spawnGofers(hostRoot: string, volumes: VolumeSpec[], warn: (msg: string) => void,
-  opts: { rootless?: boolean; noSeccomp?: boolean; stderrFd?: number } = {}): Gofers & { ready(): void } {
+  opts: { rootless?: boolean; noSeccomp?: boolean; stderrFd?: number; rootWritable?: boolean } = {}): Gofers & { ready(): void } {
   const root = realpathSync(hostRoot);
   const vols = volumes.map((v) => ({ ...v, hostPath: realpathSync(v.hostPath) }));
-  // A directory is served read-write if any mount of it is.
-  const dirs = new Map<string, boolean>([[root, true]]);
+  // A directory is served read-write if any mount of it is. The root is
+  // read-only (writes go to the Sentry's overlay) unless the caller asks
+  // for it to be written through (--overlay2=none without root.readonly).
+  const dirs = new Map<string, boolean>([[root, opts.rootWritable !== true]]);
   for (const v of vols) dirs.set(v.hostPath, (dirs.get(v.hostPath) ?? true) && v.readonly);
+  const goferOpts = { rootless: opts.rootless, noSeccomp: opts.noSeccomp, stderrFd: opts.stderrFd };
   const procs: GoferProcess[] = [];
   const stop = (): void => {
     for (const p of procs) p.stop();
   };
   try {
     for (const [dir, ro] of dirs) {
-      procs.push(GoferProcess.start({ root: dir, readonly: ro, ...opts }, (why) => warn(`gofer for ${dir}: ${why}`)));
+      procs.push(GoferProcess.start({ root: dir, readonly: ro, ...goferOpts }, (why) => warn(`gofer for ${dir}: ${why}`)));
     }
   } catch (e) {
     stop();

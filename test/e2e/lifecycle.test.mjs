@@ -548,3 +548,61 @@ test('what the container sees: mount table in spec order, /dev/ptmx, devices, ma
 function bundle0() {
   return path.join(tmp, `bundle${seq - 1}`, 'rootfs');
 }
+
+test('--overlay2=none: the container writes its rootfs; root.readonly refuses; the default overlay leaves it alone', { skip }, () => {
+  const hostFile = path.join(tmp, 'hostname-file');
+  fs.writeFileSync(hostFile, 'boxy\n');
+  // A symlink in the rootfs aimed at a host directory: the Gofer resolves
+  // nothing, the Sentry resolves it inside the container's root.
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'tsv-outside-'));
+  const script = 'echo hello > /made.txt && echo made; mkdir -p /d/e && echo deep > /d/e/f; rm /gone.txt; ' +
+    'cat /etc/hostname; echo guest > /etc/hostname; ls /gone.txt 2>/dev/null || echo no-gone; ' +
+    'echo x > /esc/f 2>/dev/null; echo y > /esc2/f 2>/dev/null; true';
+  const bundle = makeBundle((s) => {
+    s.process.args = ['sh', '-c', script];
+    s.root.readonly = false;
+    s.mounts.push({ destination: '/etc/hostname', type: 'bind', source: hostFile, options: ['rbind', 'rw'] });
+  });
+  const rootfs = path.join(bundle, 'rootfs');
+  fs.writeFileSync(path.join(rootfs, 'gone.txt'), 'bye\n');
+  fs.symlinkSync('../'.repeat(20) + outside.slice(1), path.join(rootfs, 'esc'));
+  fs.symlinkSync(outside, path.join(rootfs, 'esc2'));
+
+  // The default (root:memory): the rootfs is never written.
+  const before = fs.readdirSync(rootfs).sort();
+  let r = ok(rs(['run', '--bundle', bundle, newId()]), 'run (root:memory)');
+  assert.equal(r.stdout, 'made\nboxy\nno-gone\n', r.stderr);
+  assert.deepEqual(fs.readdirSync(rootfs).sort(), before, 'root:memory leaves the rootfs as it was');
+  assert.equal(fs.readFileSync(path.join(rootfs, 'gone.txt'), 'utf8'), 'bye\n');
+
+  // none: writes reach the rootfs and stay after delete; single-file bind
+  // mounts are still copies (the rootfs keeps no trace of them but the mount point).
+  const id = newId();
+  ok(rs(['create', '--bundle', bundle, id], { global: ['--overlay2=none'] }), 'create (none)');
+  ok(rs(['start', id]), 'start');
+  ok(rs(['wait', id]), 'wait');
+  ok(rs(['delete', id]), 'delete');
+  assert.equal(fs.readFileSync(path.join(rootfs, 'made.txt'), 'utf8'), 'hello\n');
+  assert.equal(fs.readFileSync(path.join(rootfs, 'd', 'e', 'f'), 'utf8'), 'deep\n');
+  assert.ok(!fs.existsSync(path.join(rootfs, 'gone.txt')), 'a removal reaches the rootfs');
+  assert.equal(fs.readFileSync(hostFile, 'utf8'), 'boxy\n', 'a file bind mount is a copy');
+  assert.equal(fs.readFileSync(path.join(rootfs, 'etc', 'hostname'), 'utf8'), '', 'its mount point is made, empty');
+  assert.equal(fs.statSync(path.join(rootfs, 'made.txt')).uid, 0);
+  assert.deepEqual(fs.readdirSync(outside), [], 'symlinks in the rootfs never reach the host');
+  fs.rmSync(outside, { recursive: true, force: true });
+
+  // none with root.readonly: EROFS, nothing written.
+  const roBundle = makeBundle((s) => {
+    s.process.args = ['sh', '-c', 'echo x > /ro.txt; echo "rc=$?"; mkdir /dd 2>&1; touch /bin/busybox 2>&1; true'];
+    s.root.readonly = true;
+  });
+  r = ok(rs(['run', '--bundle', roBundle, newId()], { global: ['--overlay2=none'] }), 'run (none, readonly)');
+  assert.match(r.stdout + r.stderr, /Read-only file system/);
+  assert.match(r.stdout, /rc=1/);
+  assert.ok(!fs.existsSync(path.join(roBundle, 'rootfs', 'ro.txt')) && !fs.existsSync(path.join(roBundle, 'rootfs', 'dd')));
+
+  // The media gVisor has that tsvisor does not are refused, naming the supported ones.
+  r = rs(['run', '--bundle', bundle, newId()], { global: ['--overlay2=root:self'] });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /root:memory.*none/);
+});

@@ -11,9 +11,12 @@
 #             newest runtime-tools needs Go 1.21; with Debian 12's Go 1.19 use
 #             commit 408c51e (2023-09-15), the last one whose go.mod says 1.19:
 #               git --git-dir=RUNTIME_TOOLS.git archive 408c51e | tar -x -C $RT_DIR
-#   RUNTIME   the runtime binary (default: this repo's bin/runsc). Global flags
-#             need a wrapper script (RUNTIME is run as one path).
-#   OUT       where per-test TAP logs go (default /var/tmp/tsv-oci/<runtime name>)
+#   RUNTIME   the runtime binary (default: this repo's bin/runsc).
+#   RUNSC_FLAGS  global flags to give the runtime before each command, e.g.
+#             RUNSC_FLAGS=--overlay2=none (the tests run RUNTIME as one path:
+#             the script makes a wrapper in OUT).
+#   OUT       where per-test TAP logs go (default /var/tmp/tsv-oci/<runtime
+#             name>[<flags>], e.g. runsc--overlay2=none)
 #   TIMEOUT   seconds per test (default 120)
 # Builds runtimetest and the validation executables when missing
 # (GOFLAGS=-mod=vendor GOPROXY=off: no network). Needs root (tests make
@@ -24,7 +27,8 @@ REPO="$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)"
 RT_DIR=${RT_DIR:-/work/ext/runtime-tools}
 RUNTIME=${RUNTIME:-$REPO/bin/runsc}
 TIMEOUT=${TIMEOUT:-120}
-OUT=${OUT:-/var/tmp/tsv-oci/$(basename "$RUNTIME")}
+RUNSC_FLAGS=${RUNSC_FLAGS:-}
+OUT=${OUT:-/var/tmp/tsv-oci/$(basename "$RUNTIME")$(printf '%s' "$RUNSC_FLAGS" | tr -s ' /' '_')}
 
 missing() { echo "conformance.sh: $* (prerequisite missing; this script is not run by npm test)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || missing "must run as root"
@@ -45,6 +49,13 @@ if [ $# -gt 0 ]; then tests=("$@"); else
   tests=(); for t in validation/*/*.t; do tests+=("$(basename "$t" .t)"); done
 fi
 mkdir -p "$OUT"
+if [ -n "$RUNSC_FLAGS" ]; then
+  # The validation programs exec RUNTIME with the command's own flags only.
+  wrapper=$OUT/runtime-with-flags
+  printf '#!/bin/bash\nexec %q %s "$@"\n' "$RUNTIME" "$RUNSC_FLAGS" >"$wrapper"
+  chmod 755 "$wrapper"
+  RUNTIME=$wrapper
+fi
 pass=0; fail=0; failed=()
 printf '%-40s %-6s %s\n' TEST RESULT 'ok/planned (first failure)'
 for name in "${tests[@]}"; do
@@ -71,5 +82,5 @@ for name in "${tests[@]}"; do
   fi
   printf '%-40s %-6s %s\n' "$name" "$res" "$ok/${plan:-?} $first"
 done
-echo "summary: $pass passed, $fail failed (runtime $RUNTIME; TAP logs in $OUT)"
+echo "summary: $pass passed, $fail failed (runtime $RUNTIME${RUNSC_FLAGS:+ = runsc $RUNSC_FLAGS}; TAP logs in $OUT)"
 [ "$fail" -eq 0 ] || { echo "failed: ${failed[*]}"; exit 1; }

@@ -412,20 +412,27 @@ function handedGofers(h: GoferHandoff, log: Log): GoferSet {
 }
 
 /** buildVFS builds the container's root file system and mounts. */
-function buildVFS(spec: Spec, bundle: string, log: Log, handoff: GoferHandoff): { vfs: VFS; gofers: GoferSet } {
+function buildVFS(spec: Spec, bundle: string, log: Log, handoff: GoferHandoff, conf: Config): { vfs: VFS; gofers: GoferSet } {
   const plan = planMounts(spec, bundle);
   for (const n of plan.notes) log.debug(n);
   const gofers = handedGofers(handoff, log);
+  // --overlay2=none: the rootfs is the root, its Gofer read-write
+  // (sandbox/sandbox.ts). With root.readonly too, the Gofer is read-only and
+  // the root still an overlay, so that mount points, file bind mounts and
+  // the working directory can be made in memory (runc makes them in the
+  // rootfs before it remounts it read-only); the guest can write neither.
+  const writeThrough = conf.overlay2 === 'none' && spec.root?.readonly !== true;
   try {
-    const vfs = newContainerVFS(plan, { hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host });
-    applyMounts(vfs, plan);
+    const vfs = newContainerVFS(plan, { hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host, writeThrough });
+    applyMounts(vfs, plan, writeThrough);
     finishContainerRoot(vfs, spec, plan);
     // runc creates a missing working directory.
     const cwd = spec.process?.cwd ?? '/';
     if (cwd !== '/') mkdirAll(vfs, cwd);
     // root.readonly: like runc, the root becomes read-only once everything
     // is mounted on it. Otherwise writes go to the overlay's in-memory upper
-    // layer, never to the bundle (gVisor's default overlay, too).
+    // layer, never to the bundle (gVisor's overlay, too), or with
+    // --overlay2=none to the rootfs.
     if (spec.root?.readonly) (vfs.root as { readonly: boolean }).readonly = true;
     return { vfs, gofers };
   } catch (e) {
@@ -487,7 +494,7 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
         }
       }
     }
-    const built = buildVFS(spec, o.bundle, log, handoff);
+    const built = buildVFS(spec, o.bundle, log, handoff, conf);
     gofers = built.gofers;
     const k = new Kernel({ platform, vfs: built.vfs, log, hostname: spec.hostname ?? os.hostname() });
     if (spec.domainname) k.domainname = spec.domainname;

@@ -23,6 +23,7 @@ import { newProcFS } from '../../sentry/fsimpl/procfs/procfs.js';
 import { ProcFS } from '../../sentry/fsimpl/procfs/synthetic.js';
 import { newSysfs } from '../../sentry/fsimpl/sys/sysfs.js';
 import { Tmpfs } from '../../sentry/fsimpl/tmpfs/tmpfs.js';
+import type { TmpfsFile } from '../../sentry/fsimpl/tmpfs/tmpfs.js';
 import { kernelCaller } from '../../sentry/vfs/caller.js';
 import type { Caller, FileSystem, Inode } from '../../sentry/vfs/inode.js';
 import { isDir, isSymlink, makeDev } from '../../sentry/vfs/inode.js';
@@ -189,13 +190,24 @@ export interface ContainerRoot {
   hostRoot: string;
   volumes: VolumeSpec[];
   host: HostFS;
+  /** writeThrough: the root is the rootfs itself, written through its
+   *  Gofer (--overlay2=none); else an overlay of it. */
+  writeThrough?: boolean;
 }
 
 /** newContainerVFS builds the container's mount tree: / is an overlay of the
- *  rootfs (read-only) under a tmpfs, then plan's mounts in order. */
+ *  rootfs (read-only) under a tmpfs, or with writeThrough the rootfs itself;
+ *  then plan's mounts in order. */
 export function newContainerVFS(plan: MountPlan, r: ContainerRoot): VFS {
-  const lower = new HostFilesystem(r.host, r.hostRoot, { readonly: true, cache: true });
-  const vfs = new VFS(new OverlayFS(lower, new Tmpfs()));
+  let vfs: VFS;
+  if (r.writeThrough) {
+    // Others (the host, hooks) may change the rootfs too: no metadata cache,
+    // as for read-write volumes.
+    vfs = new VFS(new HostFilesystem(r.host, r.hostRoot, { readonly: false, cache: false }));
+  } else {
+    const lower = new HostFilesystem(r.host, r.hostRoot, { readonly: true, cache: true });
+    vfs = new VFS(new OverlayFS(lower, new Tmpfs()));
+  }
   let devpts: DevptsFS | null = null;
   for (const pm of plan.mounts) {
     let fsys: FileSystem;
@@ -227,17 +239,40 @@ export function newContainerVFS(plan: MountPlan, r: ContainerRoot): VFS {
   return vfs;
 }
 
-/** applyMounts copies plan's single-file bind mounts into vfs. */
-export function applyMounts(vfs: VFS, plan: MountPlan): void {
+/** writeAll writes data to file from offset 0. */
+function writeAll(file: { write(b: Uint8Array, off: number): number }, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += file.write(data.subarray(off), off);
+}
+
+/** applyMounts copies plan's single-file bind mounts into vfs: into the
+ *  root's in-memory layer, or, when the root is the rootfs itself
+ *  (writeThrough), into an in-memory file mounted over the destination, so
+ *  that the host's rootfs keeps its own file (runc binds over it too; like
+ *  runc, a missing destination is created, empty). */
+export function applyMounts(vfs: VFS, plan: MountPlan, writeThrough = false): void {
   const c = rootCaller(vfs);
   for (const f of plan.files) {
     const data = fs.readFileSync(f.hostPath);
     const mode = fs.statSync(f.hostPath).mode & 0o7777;
     mkdirAll(vfs, path.posix.dirname(f.destination));
+    if (writeThrough) {
+      let dest = resolveLast(vfs, c, f.destination);
+      if (!dest) {
+        vfs.openAt(c, linux.AT_FDCWD, f.destination, linux.O_WRONLY | linux.O_CREAT, mode).decRef();
+        dest = resolveLast(vfs, c, f.destination);
+      }
+      if (!dest || isDir(dest.loc.node)) throw new SpecError(`mount ${f.destination}: cannot bind a file there`);
+      const copy = new Tmpfs({ source: 'tmpfs', mode: 0o755 });
+      const node = copy.root.create(c, 'file', mode) as TmpfsFile;
+      writeAll(node, data);
+      const m = vfs.mountAt(dest.path, copy, f.readonly, node);
+      m.rootPath = '/file';
+      continue;
+    }
     const file = vfs.openAt(c, linux.AT_FDCWD, f.destination, linux.O_WRONLY | linux.O_CREAT | linux.O_TRUNC, mode);
     try {
-      let off = 0;
-      while (off < data.length) off += file.write(data.subarray(off), off);
+      writeAll(file, data);
     } finally {
       file.decRef();
     }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseFlags } from '../config/flags.js';
+import { FlagError, parseFlags } from '../config/flags.js';
 import type { FlagSpec } from '../config/flags.js';
 import type { Config } from '../config/config.js';
 import { runSandbox } from '../boot/sandbox.js';
@@ -15,7 +15,7 @@ export const DO_FLAGS: FlagSpec[] = [
   { name: 'cwd', kind: 'string', help: 'working directory inside the sandbox (default: the current one)', default: '' },
   { name: 'ip', kind: 'string', help: 'IPv4 address of the sandbox (network=sandbox)', default: '' },
   { name: 'quiet', kind: 'bool', help: 'suppress runsc messages', default: false },
-  { name: 'force-overlay', kind: 'bool', help: 'use an overlay for the root (always on)', default: true },
+  { name: 'force-overlay', kind: 'bool', help: 'use an overlay for the root (always on: false, which gVisor has to give the command write access to the host, is refused)', default: true },
   { name: 'volume', kind: 'list', help: 'bind mount SRC:DST[:ro] of a host path (repeatable)', default: [] },
 ];
 
@@ -49,6 +49,12 @@ export async function doCmd(conf: Config, args: string[]): Promise<number> {
   if (rest.length === 0) {
     process.stderr.write('usage: runsc do [flags] <cmd> [cmd args...]\n');
     return 2;
+  }
+  // gVisor's do writes to the host root with --force-overlay=false; tsvisor
+  // does not offer that (its guest /etc files would land on the host): a
+  // writable host directory is a --volume.
+  if (values['force-overlay'] === false || conf.overlay2 === 'none') {
+    throw new FlagError('do: the root is always an overlay (--force-overlay=false and --overlay2=none are not supported); use --volume HOSTDIR:GUESTDIR for a writable host directory');
   }
   const root = path.resolve(values.root as string);
   const cwd = (values.cwd as string) || process.cwd();

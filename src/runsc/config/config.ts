@@ -2,6 +2,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { FlagError } from './flags.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
@@ -19,7 +20,7 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'rootless', kind: 'bool', help: 'run without root (maps the caller to root inside)', default: false },
   { name: 'systemd-cgroup', kind: 'bool', help: 'use systemd for cgroups (accepted)', default: false },
   { name: 'file-access', kind: 'string', help: 'root file system access: exclusive or shared', default: 'exclusive' },
-  { name: 'overlay2', kind: 'string', help: 'overlay medium for the root: root:memory', default: 'root:memory' },
+  { name: 'overlay2', kind: 'string', help: "the container root's writable layer: root:memory (an in-memory overlay, the host rootfs is never written) or none (writes go to the rootfs through its Gofer, as with runc)", default: 'root:memory' },
   { name: 'ignore-cgroups', kind: 'bool', help: 'do not configure cgroups', default: false },
   { name: 'host-uds', kind: 'string', help: 'host Unix domain socket access: none, open, create, all', default: 'none' },
   { name: 'no-seccomp', kind: 'bool', help: 'debugging only: do not install seccomp filters', default: false },
@@ -39,6 +40,29 @@ export interface Config {
   systemdCgroup: boolean;
   ignoreCgroups: boolean;
   noSeccomp: boolean;
+  /** overlay2: how a container's root is written (parseOverlay2). */
+  overlay2: Overlay2;
+}
+
+/** Overlay2 is the --overlay2 modes tsvisor has: an overlay of the rootfs
+ *  under an in-memory layer, or the rootfs itself, written through. */
+export type Overlay2 = 'root:memory' | 'none';
+
+/** parseOverlay2 checks an --overlay2 value (gVisor's {mount}:{medium} or
+ *  none). gVisor's own default is root:self, an overlay whose upper layer is
+ *  a file in the rootfs directory; tsvisor has no file-backed upper layer, so
+ *  it refuses that (and all:*, and a directory medium) rather than pretend,
+ *  and keeps root:memory as its default: the rootfs is never written unless
+ *  none is asked for. */
+export function parseOverlay2(v: string): Overlay2 {
+  if (v === 'root:memory' || v === 'none') return v;
+  const supported = 'supported: root:memory (default), none';
+  const [mount, medium] = v.split(':');
+  if (medium === undefined || !['root', 'all'].includes(mount)) {
+    throw new FlagError(`invalid --overlay2 value ${JSON.stringify(v)}: expected {mount}:{medium} or none (${supported})`);
+  }
+  if (mount === 'all') throw new FlagError(`--overlay2=${v}: overlays over submounts are not supported (${supported})`);
+  throw new FlagError(`--overlay2=${v}: the ${medium === 'self' ? 'file-backed (self)' : 'directory'} medium is not supported (${supported})`);
 }
 
 export function configFrom(v: FlagValues): Config {
@@ -56,6 +80,7 @@ export function configFrom(v: FlagValues): Config {
     systemdCgroup: v['systemd-cgroup'] === true,
     ignoreCgroups: v['ignore-cgroups'] === true,
     noSeccomp: v['no-seccomp'] === true,
+    overlay2: parseOverlay2((v.overlay2 as string | undefined) ?? 'root:memory'),
   };
 }
 

@@ -218,8 +218,10 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opene
     if (!ready.ok) throw new RuntimeError(ready.error ?? 'the sandbox failed to start');
     if (pty) sendConsole(o.consoleSocket, pty.master);
     // prestart (deprecated) and createRuntime run in the runtime namespace
-    // once the container exists; createContainer would run inside it.
-    const st = ociState(c, 'creating');
+    // once the container exists; createContainer would run inside it. Their
+    // state says `created`, as gVisor's (the sandbox is built and waits for
+    // start; runc says `creating`); runtime-tools' hooks_stdin wants it.
+    const st = ociState(c, 'created');
     runHooks(spec.hooks, 'prestart', st);
     runHooks(spec.hooks, 'createRuntime', st);
     // --- network (boot/netns.ts): what the hooks put in the sandbox's own network namespace (Docker's libnetwork-setkey).

@@ -22,6 +22,7 @@ import { debugLogger, takeContainerNetwork } from '../boot/netns.js';
 import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
 import type { Config } from '../config/config.js';
 import { RuntimeError } from '../container/state.js';
+import { checkNamespacePaths } from '../specutils/namespaces.js';
 import { loadSpec, rootfsPath } from '../specutils/spec.js';
 import type { Spec } from '../specutils/spec.js';
 
@@ -71,7 +72,9 @@ export function startContainerGofers(spec: Spec, bundle: string, conf: Config, w
   const errFd = fs.openSync(conf.debugLog || '/dev/null', 'a');
   let g: ReturnType<typeof spawnGofers>;
   try {
-    g = spawnGofers(rootfs, plan.volumes, warn, { rootless: conf.rootless, noSeccomp: conf.noSeccomp, stderrFd: errFd });
+    // --overlay2=none: the rootfs itself is the root, served read-write unless root.readonly.
+    const rootWritable = conf.overlay2 === 'none' && spec.root?.readonly !== true;
+    g = spawnGofers(rootfs, plan.volumes, warn, { rootless: conf.rootless, noSeccomp: conf.noSeccomp, stderrFd: errFd, rootWritable });
   } finally {
     fs.closeSync(errFd);
   }
@@ -141,6 +144,10 @@ export function sandboxEnv(): string[] {
 /** spawnSandbox starts the sandbox process and waits until it is ready (or failed). */
 export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   const spec = loadSpec(o.bundle);
+  const notJoined = checkNamespacePaths(spec);
+  if (notJoined.length && o.conf.debug) {
+    debugLogger(o.conf)(`namespace paths for ${notJoined.join(', ')}: the container gets the sandbox's own (only a network namespace is joined)`);
+  }
   native.setNofile(1 << 20); // inherited: the sandbox may not raise it in its user namespace
   const gofers = startContainerGofers(spec, o.bundle, o.conf, (m) => process.stderr.write(`runsc: ${m}\n`));
   // --- network (boot/netns.ts): the spec's network namespace, taken over; fds after the Gofers'.
