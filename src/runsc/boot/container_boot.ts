@@ -32,6 +32,7 @@ import type { ThreadGroup } from '../../sentry/kernel/thread_group.js';
 import { installSignals, sendToGroup, userInfo } from '../../sentry/kernel/signals.js';
 import type { VFS } from '../../sentry/vfs/vfs.js';
 import { ttyState } from '../../sentry/fsimpl/host/tty.js';
+import { forwardHostSignals } from './host_signals.js';
 import { setProcDefaults } from '../../sentry/fsimpl/procfs/defaults.js';
 import type { Config } from '../config/config.js';
 import { cgroupStats, existingCgroup, joinCgroup, pidsDirs, relativePath } from '../container/cgroup.js';
@@ -68,9 +69,6 @@ export interface ReadyMessage {
   cgroupDirs?: string[];
 }
 
-/** Host signals the sandbox process passes on to the container's init. */
-const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
 /** openLog picks where Sentry messages go: never the container's stdio, and
  *  never a JSON --log (the containerd shim parses it line by line). */
 function openLog(conf: Config): number {
@@ -93,11 +91,7 @@ function sendReady(fd: number, m: ReadyMessage): void {
   }
 }
 
-/** Signals the host terminal driver sends to its foreground process group:
- *  this process, once the container's terminal is its controlling one. */
-const TTY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGWINCH'];
 const TIOCSCTTY = 0x540e;
-const SI_KERNEL = 0x80;
 
 /** terminalKey makes the terminal of a `process.terminal` container this
  *  process's controlling terminal, so that ^C, ^\\, ^Z and window-size changes
@@ -533,30 +527,15 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
   }
   const k = sb.k;
   const fgTty = terminalKey(sb.spec, o.stdio ?? [0, 1, 2]);
-  const forwarders = [...FORWARDED, ...(fgTty !== null ? TTY_SIGNALS : [])].map((s) => {
-    const f = (): void => {
-      const init = k.init;
-      const n = os.constants.signals[s];
-      if (fgTty !== null && (TTY_SIGNALS as string[]).includes(s)) {
-        // Typed on the container's terminal: for its foreground process group.
-        const pg = ttyState(fgTty).fgPgid || init?.pgid;
-        for (const tg of k.threadGroups.values()) {
-          if (tg.pgid === pg && !tg.exiting) sendToGroup(tg, n, userInfo(n, 0, 0, SI_KERNEL));
-        }
-        return;
-      }
-      if (init && !init.exiting) sendToGroup(init, n, userInfo(n, 0, 0));
-    };
-    process.on(s, f);
-    return [s, f] as const;
-  });
+  // This process leads the terminal's session (terminalKey), so ^Z is the guest's too.
+  const unforward = forwardHostSignals(k, fgTty);
   const stopAll = (): void => {
     sb.finish();
     server.close();
     platform!.shutdown();
     gofers!.stop();
     reapChildren();
-    for (const [s, f] of forwarders) process.off(s, f);
+    unforward();
   };
   const finished = k.run().then((status) => {
     const code = exitCode(status);
