@@ -383,9 +383,25 @@ w.on('message', (m) => {
     argv: (ctx) => ['/usr/bin/perl', '-e', `my %h = map { $_ => $_**2 } 1..10; print join(",", map { $h{$_} } sort { $a <=> $b } keys %h), "\\n"; open(my $f, ">", "${ctx.tmp}/pf") or die; print $f "x" x 100; close $f; print -s "${ctx.tmp}/pf", "\\n"; my $pid = fork; if (!$pid) { exit 7 } waitpid($pid, 0); print $? >> 8, "\\n";`] },
 ];
 
+/** System V and POSIX IPC, /proc/[pid]/ns. */
+const IPCS_PL = "use IPC::SysV qw(IPC_CREAT IPC_EXCL IPC_RMID);\nmy $key = 0x7a000000 + $$;\nmy $q = msgget($key, IPC_CREAT | IPC_EXCL | 0640) // die \"msgget: $!\";\nmsgsnd($q, pack(\"l! a*\", 1, \"hello\"), 0) or die \"msgsnd: $!\";\nmsgsnd($q, pack(\"l! a*\", 2, \"abc\"), 0) or die \"msgsnd: $!\";\nmy $s = semget($key, 3, IPC_CREAT | IPC_EXCL | 0600) // die \"semget: $!\";\nmy $hex = sprintf(\"0x%08x\", $key);\nfor my $opt ('-q', '-s') {\n  for (`ipcs $opt`) { my @f = split; print join(\" \", $opt, @f[3..$#f]), \"\\n\" if $f[0] eq $hex; }\n}\nmy $row = (grep { /^\\s*$key\\s/ } `cat /proc/sysvipc/msg`)[0];\nmy @f = split ' ', $row; print \"proc msg perms=$f[2] cbytes=$f[3] qnum=$f[4]\\n\";\nmsgctl($q, IPC_RMID, 0); semctl($s, 0, IPC_RMID, 0);\nprint scalar(grep { /^$hex/ } `ipcs`), \" left\\n\";\n";
+const MP_PY = "import multiprocessing as mp\ndef work(sem, lock, q, v, i):\n    with sem:\n        with lock:\n            v.value += i\n    q.put(i * i)\nif __name__ == '__main__':\n    ctx = mp.get_context('fork')\n    sem = ctx.Semaphore(2); lock = ctx.Lock(); q = ctx.Queue(); v = ctx.Value('i', 0)\n    ps = [ctx.Process(target=work, args=(sem, lock, q, v, i)) for i in range(6)]\n    for p in ps: p.start()\n    got = sorted(q.get() for _ in ps)\n    for p in ps: p.join()\n    print(v.value, got, [p.exitcode for p in ps])\n    with ctx.Pool(2) as pool: print(pool.map(abs, [-1, -2, 3]))\n    b = ctx.Barrier(3); print(b.parties)\n";
+const ipcCases = [
+  { name: 'ipc/ipcs-limits', requires: ['/usr/bin/ipcs'], argv: ['/usr/bin/ipcs', '-l'] },
+  // Objects of its own, by key: the host's IPC namespace may hold others.
+  { name: 'ipc/ipcs-own-objects', requires: ['/usr/bin/ipcs', '/usr/bin/perl'], argv: ['/usr/bin/perl', '-e', IPCS_PL],
+    stdout: '-q 640 8 2\n-s 600 3\nproc msg perms=640 cbytes=8 qnum=2\n0 left\n' },
+  // Namespace numbers differ from the host's: compare the shape.
+  { name: 'ipc/proc-self-ns', argv: sh('cd /proc/self/ns && for f in *; do echo "$f $(readlink $f | sed -E "s/[0-9]+/N/") $(stat -L -c %F $f)"; done; ' +
+      '[ "$(readlink /proc/$$/ns/ipc)" = "$(readlink /proc/self/ns/ipc)" ] && echo shared; ' +
+      '[ "$(stat -L -c %i /proc/self/ns/uts)" = "$(readlink /proc/self/ns/uts | tr -dc 0-9)" ] && echo ino') },
+  { name: 'ipc/python-multiprocessing-sem', requires: PY, argv: py(MP_PY),
+    stdout: '15 [0, 1, 4, 9, 16, 25] [0, 0, 0, 0, 0, 0]\n[1, 2, 3]\n3\n' },
+];
+
 export const cases = [
   ...acceptance, ...escape, ...busybox, ...coreutils, ...bashCases, ...python, ...exits, ...stdio, ...cli,
-  ...vfsCases, ...programs,
+  ...vfsCases, ...programs, ...ipcCases,
 ];
 
 /**

@@ -12,6 +12,7 @@ import { isTask } from '../../vfs/special.js';
 import type { DirOps, Spec } from './synthetic.js';
 import { ProcFS, SynthDir, dir, file, link, rootOwner, sysctl, tableOps, text } from './synthetic.js';
 import { callerTask, taskDir } from './task.js';
+import { kernelIpcSysctls, mqueueSysctls, sysvipcTable } from './sysvipc.js';
 import { HOST_CPUS, hostLoadavg, hostMemory, readHostProcText } from '../../../platform/hostproc.js';
 
 let cpuinfoCache: string | null = null;
@@ -87,6 +88,7 @@ const sysTable: Record<string, Spec> = {
       poolsize: sysctl(() => '256\n'),
       uuid: sysctl(() => randomUUID() + '\n'),
     }),
+    ...kernelIpcSysctls,
     shmall: sysctl(() => '18446744073692774399\n'),
     shmmax: sysctl(() => '18446744073692774399\n'),
     shmmni: sysctl(() => '4096\n'),
@@ -103,6 +105,7 @@ const sysTable: Record<string, Spec> = {
     'file-max': sysctl(() => '9223372036854775807\n'),
     'nr_open': sysctl(() => '1048576\n'),
     'pipe-max-size': sysctl(() => '1048576\n'),
+    mqueue: dir(mqueueSysctls),
   }),
   net: dir({
     core: dir({ somaxconn: sysctl(() => '4096\n') }),
@@ -136,6 +139,7 @@ const rootTable: Record<string, Spec> = {
   }),
   version: file(() => `Linux version ${UTS_RELEASE} (root@tsvisor) (gcc) ${UTS_VERSION}\n`),
   sys: dir(sysTable),
+  sysvipc: dir(sysvipcTable),
 };
 
 function pidNumber(name: string): number {

@@ -195,11 +195,19 @@ export class SynthLink extends SynthNode {
   private readonly target: (c: Caller) => string;
   private readonly magic: ((c: Caller) => Loc | null) | null;
 
+  private readonly size_: number;
+
+  /** perm and size: /proc/[pid]/fd/N links show the file's access mode and size 64. */
   constructor(fs: ProcFS, key: string, owner: Owner, target: (c: Caller) => string,
-    magic: ((c: Caller) => Loc | null) | null) {
-    super(fs, key, linux.S_IFLNK | 0o777, owner);
+    magic: ((c: Caller) => Loc | null) | null, perm = 0o777, size = 0) {
+    super(fs, key, linux.S_IFLNK | perm, owner);
     this.target = target;
     this.magic = magic;
+    this.size_ = size;
+  }
+
+  protected override size(): number {
+    return this.size_;
   }
 
   override readlink(c: Caller): string {

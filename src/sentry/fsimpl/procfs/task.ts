@@ -17,6 +17,7 @@ import type { DirOps, Gen, Owner, Spec, Writer } from './synthetic.js';
 import { SynthFile, SynthLink, dir, dynDir, file, link } from './synthetic.js';
 import { readHostProcText } from '../../../platform/hostproc.js';
 import { netDir } from './net.js';
+import { nsTable } from './ns.js';
 import { idMapText, oomScoreAdj, writeOomScoreAdj } from './defaults.js';
 
 const PAGE = 4096;
@@ -213,6 +214,11 @@ function fdinfoText(fd: FileDescription): string {
     `ino:\t${fd.stat().ino}\n`;
 }
 
+/** fdLinkPerm is an fd link's permission bits: r-x for reading, -wx for writing. */
+function fdLinkPerm(fd: FileDescription): number {
+  return (fd.readable ? 0o500 : 0) | (fd.writable ? 0o300 : 0);
+}
+
 function fdNumber(name: string): number {
   return /^(0|[1-9][0-9]{0,9})$/.test(name) ? Number(name) : -1;
 }
@@ -225,7 +231,7 @@ function fdOps(t: Task, info: boolean): DirOps {
       if (!fd) return null;
       const key = d.childKey(name);
       if (info) return new SynthFile(d.fs, key, 0o400, d.owner, () => fdinfoText(fd), null, 'einval');
-      return new SynthLink(d.fs, key, d.owner, () => fdTarget(fd), () => locOfFD(fd));
+      return new SynthLink(d.fs, key, d.owner, () => fdTarget(fd), () => locOfFD(fd), fdLinkPerm(fd), 64);
     },
     names: () => [...t.fdTable.entries()].map(([n]) => String(n)),
   };
@@ -279,6 +285,7 @@ export function taskDir(t: Task, thread: boolean): Spec {
     limits: pfile(() => limitsText(tg)),
     maps: pfile(() => (tg.zombie ? '' : mapsText(t.mm))),
     net: netDir,
+    ns: dir(nsTable((c) => mayTrace(c, t)), 0o511),
     mountinfo: pfile(() => t.kernel.vfs.mountInfoText(root())),
     mounts: pfile(() => t.kernel.vfs.mountsText(root())),
     oom_score: ptext('0\n'),

@@ -14,6 +14,10 @@ import * as identity from './sys_identity.js';
 import * as inotify from './sys_inotify.js';
 import * as memfd from './sys_memfd.js';
 import * as shm from './sys_shm.js';
+import * as sem from './sys_sem.js';
+import * as msg from './sys_msg.js';
+import * as mq from './sys_mq.js';
+import * as ns from './sys_ns.js';
 import * as ioctl from './sys_ioctl.js';
 import * as misc from './sys_misc.js';
 import * as mmap from './sys_mmap.js';
@@ -46,6 +50,10 @@ const FAMILIES: Record<string, SyscallEntries> = {
   xattr: xattr.syscalls,
   memfd: memfd.syscalls,
   shm: shm.syscalls,
+  sem: sem.syscalls,
+  msg: msg.syscalls,
+  mq: mq.syscalls,
+  ns: ns.syscalls,
 };
 
 /** buildTable merges the family fragments; a number claimed twice is a build error. */

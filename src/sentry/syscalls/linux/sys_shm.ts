@@ -14,6 +14,11 @@ import type { TmpfsFile } from '../../fsimpl/tmpfs/tmpfs.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task } from '../../kernel/task.js';
 import type { Vma } from '../../mm/vma.js';
+import type { IpcObject, IpcRegistry } from '../../kernel/ipc/ipc.js';
+import {
+  IPC_64, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, IPC_PRIVATE, S_IRUGO, S_IWUGO, encodePerm, isOwner, mayAccess, newPerm,
+  nowSec, registryOf, setPerm,
+} from '../../kernel/ipc/ipc.js';
 import { kernelCaller } from '../../vfs/caller.js';
 import type { FileDescription } from '../../vfs/file_description.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
@@ -21,14 +26,6 @@ import { partial, supported } from '../syscalls.js';
 import { RLIMIT_AS } from './sys_rlimit.js';
 import { newShmemFile, openShmemFile } from './sys_memfd.js';
 
-const IPC_PRIVATE = 0;
-const IPC_CREAT = 0o1000;
-const IPC_EXCL = 0o2000;
-const IPC_RMID = 0;
-const IPC_SET = 1;
-const IPC_STAT = 2;
-const IPC_INFO = 3;
-const IPC_64 = 0x100;
 const SHM_LOCK = 11;
 const SHM_UNLOCK = 12;
 const SHM_STAT = 13;
@@ -47,33 +44,19 @@ const SHMMIN = 1;
 /** Linux's defaults: SHMMAX = SHMALL = ULONG_MAX - 2^24, SHMMNI = 4096. */
 const SHMMAX = 0xffff_ffff_feff_ffffn;
 const SHMMNI = 4096;
-/** Ids are seq * SEQ_MULTIPLIER + index (ipc_buildid). */
-const SEQ_MULTIPLIER = 32768;
 const CAP_IPC_LOCK = 14;
-const CAP_IPC_OWNER = 15;
-const CAP_SYS_ADMIN = 21;
-const S_IRUGO = 0o444;
-const S_IWUGO = 0o222;
 /** sizeof(struct shmid64_ds), struct shminfo64 and struct shm_info on x86-64. */
 const SHMID_DS_SIZE = 112;
 const SHMINFO_SIZE = 72;
 const SHM_INFO_SIZE = 48;
 
-interface Segment {
-  id: number;
-  index: number;
-  key: number;
+export interface Segment extends IpcObject {
   size: number;
   file: TmpfsFile;
   /** The registry's own open description: keeps the pages while nothing is attached. */
   held: FileDescription;
   path: string;
-  uid: number;
-  gid: number;
-  cuid: number;
-  cgid: number;
-  /** Permission bits plus SHM_DEST and SHM_LOCKED. */
-  mode: number;
+  /** mode: permission bits plus SHM_DEST and SHM_LOCKED. */
   cpid: number;
   lpid: number;
   atime: number;
@@ -81,23 +64,13 @@ interface Segment {
   ctime: number;
 }
 
-class Registry {
-  readonly byIndex = new Map<number, Segment>();
-  seq = 0;
-}
+type Registry = IpcRegistry<Segment>;
 
-const registries = new WeakMap<Kernel, Registry>();
 /** The segment of each internal file that is one (also after IPC_RMID). */
 const segmentOfFile = new WeakMap<TmpfsFile, Segment>();
 
 function registry(k: Kernel): Registry {
-  let r = registries.get(k);
-  if (!r) registries.set(k, (r = new Registry()));
-  return r;
-}
-
-function nowSec(): number {
-  return Math.floor(Date.now() / 1000);
+  return registryOf<Segment>(k, 'shm', SHMMNI);
 }
 
 /** segmentFileOf returns the segment file a mapping maps, if it is one. */
@@ -122,42 +95,13 @@ function nattch(k: Kernel, seg: Segment): number {
 
 /** destroy removes seg from the registry; its pages go with the last mapping. */
 function destroy(r: Registry, seg: Segment): void {
-  if (r.byIndex.get(seg.index) !== seg) return;
-  r.byIndex.delete(seg.index);
-  seg.held.decRef();
+  if (r.remove(seg)) seg.held.decRef();
 }
 
 /** sweep destroys removed segments that nothing maps any more (Linux does it
  *  at the last detach; here at the next shm call, which nobody can tell apart). */
 function sweep(k: Kernel, r: Registry): void {
   for (const seg of [...r.byIndex.values()]) if ((seg.mode & SHM_DEST) && nattch(k, seg) === 0) destroy(r, seg);
-}
-
-function byId(r: Registry, id: number): Segment {
-  if (id < 0) throw linuxerr.EINVAL;
-  const seg = r.byIndex.get(id % SEQ_MULTIPLIER);
-  if (!seg || seg.id !== id) throw linuxerr.EINVAL;
-  return seg;
-}
-
-/** mayAccess is Linux's ipcperms: flag holds the S_I* bits asked for. */
-function mayAccess(t: Task, seg: Segment, flag: number): boolean {
-  const c = t.creds;
-  const requested = (flag >> 6) | (flag >> 3) | flag;
-  let granted = seg.mode;
-  if (c.euid === seg.cuid || c.euid === seg.uid) granted >>= 6;
-  else if (inGroup(t, seg.cgid) || inGroup(t, seg.gid)) granted >>= 3;
-  return (requested & ~granted & 0o7) === 0 || c.hasCap(CAP_IPC_OWNER);
-}
-
-function inGroup(t: Task, gid: number): boolean {
-  return t.creds.egid === gid || t.creds.groups.includes(gid);
-}
-
-/** isOwner: the caller may change or remove seg (IPC_SET, IPC_RMID). */
-function isOwner(t: Task, seg: Segment): boolean {
-  const c = t.creds;
-  return c.euid === seg.uid || c.euid === seg.cuid || c.hasCap(CAP_SYS_ADMIN);
 }
 
 /** shmget implements Linux syscall shmget(2). */
@@ -167,25 +111,18 @@ export function shmget(t: Task, a: SyscallArgs): number {
   const flag = a.int(2);
   const r = registry(t.kernel);
   sweep(t.kernel, r);
-  if (key !== IPC_PRIVATE) {
-    for (const seg of r.byIndex.values()) {
-      if (seg.key !== key) continue;
-      if ((flag & IPC_CREAT) && (flag & IPC_EXCL)) throw linuxerr.EEXIST;
-      if (size > seg.size) throw linuxerr.EINVAL;
-      if (!mayAccess(t, seg, flag)) throw linuxerr.EACCES;
-      return seg.id;
-    }
-    if (!(flag & IPC_CREAT)) throw linuxerr.ENOENT;
-  }
+  return r.lookup(t, key, flag, (seg) => {
+    if (size > seg.size) throw linuxerr.EINVAL;
+  }, () => newSegment(t, r, key, size, flag));
+}
+
+function newSegment(t: Task, r: Registry, key: number, size: number, flag: number): Segment {
   if (size < SHMMIN || BigInt(size) > SHMMAX) throw linuxerr.EINVAL;
   if (flag & SHM_HUGETLB) {
     t.kernel.log.warnOnce('shm:hugetlb', 'shmget SHM_HUGETLB: no huge pages reserved (ENOMEM)');
     throw linuxerr.ENOMEM;
   }
-  let index = 0;
-  while (r.byIndex.has(index)) index++;
-  if (index >= SHMMNI) throw linuxerr.ENOSPC;
-  const id = (r.seq++ % SEQ_MULTIPLIER) * SEQ_MULTIPLIER + index;
+  const [index, id] = r.allocId();
   const path = `/SYSV${(key >>> 0).toString(16).padStart(8, '0')} (deleted)`;
   const { file, fd } = newShmemFile(t, flag & 0o777, linux.O_RDWR, path);
   try {
@@ -194,14 +131,12 @@ export function shmget(t: Task, a: SyscallArgs): number {
     fd.decRef();
     throw e;
   }
-  const c = t.creds;
   const seg: Segment = {
-    id, index, key, size, file, held: fd, path, uid: c.euid, gid: c.egid, cuid: c.euid, cgid: c.egid,
-    mode: flag & 0o777, cpid: t.tg.pid, lpid: 0, atime: 0, dtime: 0, ctime: nowSec(),
+    id, index, ...newPerm(t, key, flag), size, file, held: fd, path,
+    cpid: t.tg.pid, lpid: 0, atime: 0, dtime: 0, ctime: nowSec(),
   };
-  r.byIndex.set(index, seg);
   segmentOfFile.set(file, seg);
-  return id;
+  return seg;
 }
 
 /** shmat implements Linux syscall shmat(2). */
@@ -210,7 +145,7 @@ export function shmat(t: Task, a: SyscallArgs): number {
   let addr = a.ptr(1);
   const flag = a.int(2);
   const r = registry(t.kernel);
-  const seg = byId(r, id);
+  const seg = r.byId(id);
   if (addr) {
     if (addr % SHMLBA) {
       if (!(flag & SHM_RND)) throw linuxerr.EINVAL;
@@ -277,7 +212,7 @@ export function shmctl(t: Task, a: SyscallArgs): number {
       b.setBigUint64(24, BigInt(SHMMNI), true); // shmseg
       b.setBigUint64(32, SHMMAX, true); // shmall (pages)
       t.mm.copyOut(buf, new Uint8Array(b.buffer));
-      return highestIndex(r);
+      return r.highestIndex();
     }
     case SHM_INFO: {
       const b = new DataView(new ArrayBuffer(SHM_INFO_SIZE));
@@ -287,7 +222,7 @@ export function shmctl(t: Task, a: SyscallArgs): number {
       b.setBigUint64(8, BigInt(pages), true); // shm_tot
       b.setBigUint64(16, BigInt(pages), true); // shm_rss: all resident
       t.mm.copyOut(buf, new Uint8Array(b.buffer));
-      return highestIndex(r);
+      return r.highestIndex();
     }
     case SHM_STAT:
     case SHM_STAT_ANY: {
@@ -299,23 +234,21 @@ export function shmctl(t: Task, a: SyscallArgs): number {
       return seg.id;
     }
     case IPC_STAT: {
-      const seg = byId(r, id);
+      const seg = r.byId(id);
       if (!mayAccess(t, seg, S_IRUGO)) throw linuxerr.EACCES;
       t.mm.copyOut(buf, encodeShmid(k, seg));
       return 0;
     }
     case IPC_SET: {
-      const seg = byId(r, id);
+      const seg = r.byId(id);
       const b = new DataView(t.mm.copyIn(buf, SHMID_DS_SIZE).buffer);
       if (!isOwner(t, seg)) throw linuxerr.EPERM;
-      seg.uid = b.getUint32(4, true);
-      seg.gid = b.getUint32(8, true);
-      seg.mode = (seg.mode & ~0o777) | (b.getUint32(20, true) & 0o777);
+      setPerm(b, seg);
       seg.ctime = nowSec();
       return 0;
     }
     case IPC_RMID: {
-      const seg = byId(r, id);
+      const seg = r.byId(id);
       if (!isOwner(t, seg)) throw linuxerr.EPERM;
       // Gone for shmget at once (the key reads as private); attaches keep the pages.
       seg.mode |= SHM_DEST;
@@ -325,7 +258,7 @@ export function shmctl(t: Task, a: SyscallArgs): number {
     }
     case SHM_LOCK:
     case SHM_UNLOCK: {
-      const seg = byId(r, id);
+      const seg = r.byId(id);
       if (!t.creds.hasCap(CAP_IPC_LOCK) && !isOwner(t, seg)) throw linuxerr.EPERM;
       // Nothing in the sandbox is swapped: only the flag changes.
       if (cmd === SHM_LOCK) seg.mode |= SHM_LOCKED;
@@ -337,22 +270,10 @@ export function shmctl(t: Task, a: SyscallArgs): number {
   }
 }
 
-function highestIndex(r: Registry): number {
-  let hi = 0;
-  for (const i of r.byIndex.keys()) hi = Math.max(hi, i);
-  return hi;
-}
-
 /** encodeShmid lays out struct shmid64_ds (x86-64). */
 function encodeShmid(k: Kernel, seg: Segment): Uint8Array {
   const b = new DataView(new ArrayBuffer(SHMID_DS_SIZE));
-  b.setInt32(0, seg.key, true);
-  b.setUint32(4, seg.uid, true);
-  b.setUint32(8, seg.gid, true);
-  b.setUint32(12, seg.cuid, true);
-  b.setUint32(16, seg.cgid, true);
-  b.setUint32(20, seg.mode, true);
-  b.setUint16(24, Math.floor(seg.id / SEQ_MULTIPLIER), true);
+  encodePerm(b, seg);
   b.setBigUint64(48, BigInt(seg.size), true);
   b.setBigInt64(56, BigInt(seg.atime), true);
   b.setBigInt64(64, BigInt(seg.dtime), true);
@@ -361,6 +282,13 @@ function encodeShmid(k: Kernel, seg: Segment): Uint8Array {
   b.setInt32(84, seg.lpid, true);
   b.setBigUint64(88, BigInt(nattch(k, seg)), true);
   return new Uint8Array(b.buffer);
+}
+
+/** shmSegments lists the sandbox's segments with their attach counts (for /proc/sysvipc/shm). */
+export function shmSegments(k: Kernel): { seg: Readonly<Segment>; nattch: number }[] {
+  const r = registry(k);
+  sweep(k, r);
+  return [...r.byIndex.values()].map((seg) => ({ seg, nattch: nattch(k, seg) }));
 }
 
 export const syscalls: SyscallEntries = {
