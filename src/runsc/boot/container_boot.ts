@@ -44,7 +44,7 @@ import type { Process, Spec } from '../specutils/spec.js';
 import { hostRlimits } from './limits.js';
 import { applyMounts, finishContainerRoot, mkdirAll, newContainerVFS, planMounts } from './mounts.js';
 import { ExecFailure, onExit, startProcess } from './process.js';
-import { exitCode } from './sandbox.js';
+import { exitCode } from '../sandbox/wait.js';
 
 export interface BootOptions {
   bundle: string;

@@ -11,3 +11,15 @@ test('host rlimits are read in RLIMIT order', () => {
   assert.equal(l[7][1], Number(nofile[2]));
   assert.equal(l.length, 16);
 });
+
+test('host rlimits replace the defaults row by row; unreadable rows keep them', async () => {
+  const { withHostRlimits } = await import('./limits.js');
+  const { defaultRlimits } = await import('../../sentry/kernel/thread_group.js');
+  const d = defaultRlimits();
+  const l = withHostRlimits([[1, 2], null, [Infinity, Infinity]]);
+  assert.deepEqual(l[0], [1, 2]);
+  assert.deepEqual(l[1], d[1]);
+  assert.deepEqual(l[2], [Infinity, Infinity]);
+  assert.deepEqual(l.slice(3), d.slice(3));
+  assert.equal(withHostRlimits(Array.from({ length: 20 }, () => [5, 5])).length, d.length);
+});

@@ -1,28 +1,20 @@
-// hostRlimits reads the resource limits runsc itself runs with, so the
-// sandbox's first process inherits them as a native child would (`ulimit -n`
-// inside matches outside). /proc/self/limits lists them in RLIMIT_* order.
+// hostRlimits: the resource limits runsc runs with (host_rlimits.ts), over
+// the Sentry's defaults for any it could not read.
 
-import { readFileSync } from 'node:fs';
 import type { Rlimits } from '../../sentry/kernel/thread_group.js';
 import { defaultRlimits } from '../../sentry/kernel/thread_group.js';
+import { readHostRlimits } from './host_rlimits.js';
+import type { HostRlimits } from './host_rlimits.js';
 
-export function hostRlimits(): Rlimits {
+/** withHostRlimits returns the default limits with host's rows in place of theirs. */
+export function withHostRlimits(host: HostRlimits): Rlimits {
   const limits = defaultRlimits();
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/limits', 'utf8');
-  } catch {
-    return limits;
-  }
-  const rows = text.split('\n').slice(1).filter((l) => l.trim());
-  rows.forEach((row, i) => {
-    if (i >= limits.length) return;
-    const m = /^Max .+?\s{2,}(\S+)\s+(\S+)/.exec(row);
-    if (!m) return;
-    const val = (s: string) => (s === 'unlimited' ? Infinity : Number(s));
-    const soft = val(m[1]);
-    const hard = val(m[2]);
-    if (!Number.isNaN(soft) && !Number.isNaN(hard)) limits[i] = [soft, hard];
+  host.forEach((r, i) => {
+    if (r && i < limits.length) limits[i] = r;
   });
   return limits;
+}
+
+export function hostRlimits(): Rlimits {
+  return withHostRlimits(readHostRlimits());
 }

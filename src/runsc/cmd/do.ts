@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { FlagError, parseFlags } from '../config/flags.js';
 import type { FlagSpec } from '../config/flags.js';
 import type { Config } from '../config/config.js';
-import { runSandbox } from '../boot/sandbox.js';
+import { runSandbox } from '../sandbox/do_sandbox.js';
 
 export const DO_FLAGS: FlagSpec[] = [
   { name: 'root', kind: 'string', help: 'root directory of the sandbox', default: '/' },

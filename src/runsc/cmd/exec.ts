@@ -19,11 +19,11 @@ import { openContainer, openPty, sendConsole, writePidFile } from '../container/
 import type { Opened, Pty } from '../container/container.js';
 import { RuntimeError, statusOf } from '../container/state.js';
 import { ControlUnavailable, call, open } from '../sandbox/control.js';
-import { MAIN_JS, childEnv, nodeArgs } from '../sandbox/sandbox.js';
+import { MAIN_JS, nodeArgs, runscEnv } from '../sandbox/sandbox.js';
 import { checkProcess, loadSpec } from '../specutils/spec.js';
 import type { Process } from '../specutils/spec.js';
 import { SpecError } from '../specutils/spec.js';
-import { exitCode } from '../boot/sandbox.js';
+import { exitCode } from '../sandbox/wait.js';
 import { bool, needArgs, parse, str } from './common.js';
 import type { CmdCtx } from './common.js';
 import { FORWARDED } from './lifecycle.js';
@@ -206,7 +206,7 @@ export async function exec(ctx: CmdCtx, args: string[]): Promise<number> {
   check('socketpair', native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, pair));
   const argv = [process.execPath, ...nodeArgs(), MAIN_JS, ...ctx.globalArgs, '--root', ctx.conf.root,
     'exec', '--process', procFile, '--ready-fd', '3', c.id];
-  const env = childEnv();
+  const env = runscEnv();
   const pid = native.spawn(process.execPath, argv, env, new Int32Array([...stdio, pair[1]]), SPAWN_SETSID);
   fs.closeSync(pair[1]);
   if (pty) fs.closeSync(pty.slave);

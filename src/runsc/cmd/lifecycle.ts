@@ -9,7 +9,7 @@ import type { Launched, Opened } from '../container/container.js';
 import { parseSignal } from '../container/signal.js';
 import { RuntimeError, readExit } from '../container/state.js';
 import { ControlUnavailable, call, open } from '../sandbox/control.js';
-import { exitCode, waitFor } from '../boot/sandbox.js';
+import { exitCode, waitFor } from '../sandbox/wait.js';
 import { bool, needArgs, parse, str } from './common.js';
 import type { CmdCtx } from './common.js';
 

@@ -11,14 +11,12 @@ import { check, native } from '../../platform/ptrace/native.js';
 import type { Config } from '../config/config.js';
 import { ControlUnavailable, call, connectUnix } from '../sandbox/control.js';
 import type { ControlReply, ControlRequest } from '../sandbox/control.js';
-import { spawnSandbox } from '../sandbox/sandbox.js';
 import type { ReadyMessage } from '../boot/container_boot.js';
 import { loadSpec, rootfsPath } from '../specutils/spec.js';
 import type { Spec } from '../specutils/spec.js';
 import { applyResources, createCgroup, enterCgroup, leaveCgroup, relativePath, removeCgroup } from './cgroup.js';
 import type { CgroupPlace } from './cgroup.js';
 import { runHooks } from './hooks.js';
-import { debugLogger, takeHookedNetwork } from '../boot/netns.js';
 import type { OciState } from './hooks.js';
 import {
   Lock, RuntimeError, containerDir, ensureRoot, procStartTime, readExit, readState, sandboxAlive, statusOf, validateID,
@@ -156,7 +154,10 @@ export interface CreateOptions {
   launch?: Launcher;
 }
 
-const spawnLauncher: Launcher = (a) => spawnSandbox({ globalArgs: a.globalArgs, bundle: a.bundle, id: a.id, stdio: a.stdio, conf: a.conf, setsid: a.setsid });
+// Loaded when used: state, kill, delete... (each its own runsc process) need
+// none of the Gofer, network or launch code behind it.
+const spawnLauncher: Launcher = async (a) => (await import('../sandbox/sandbox.js')).spawnSandbox(
+  { globalArgs: a.globalArgs, bundle: a.bundle, id: a.id, stdio: a.stdio, conf: a.conf, setsid: a.setsid });
 
 /** createContainer starts a sandbox for the bundle and leaves it `created`. */
 export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opened> {
@@ -225,6 +226,7 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opene
     runHooks(spec.hooks, 'prestart', st);
     runHooks(spec.hooks, 'createRuntime', st);
     // --- network (boot/netns.ts): what the hooks put in the sandbox's own network namespace (Docker's libnetwork-setkey).
+    const { debugLogger, takeHookedNetwork } = await import('../boot/netns.js');
     const hooked = takeHookedNetwork(spec, ctx.conf.network, pid, debugLogger(ctx.conf));
     if (hooked) {
       try {

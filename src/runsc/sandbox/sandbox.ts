@@ -1,10 +1,11 @@
 // Starting a container's sandbox process, on the CLI side: `runsc create`
-// starts the container's Gofers, then launches `node dist/runsc/main.js
-// <global flags> boot ...` in namespaces of its own (boot/launch.ts) and a
-// new session (detached from the caller's terminal and signals; `run` in the
-// foreground keeps its session), as its own child, so that once create exits
-// the process is reparented to the caller's subreaper (the containerd shim),
-// which reaps it and takes its exit status as the container's. The sandbox
+// starts the container's Gofers, then launches `node dist/sentry.mjs
+// <global flags> boot ...` (SENTRY_JS, the Sentry's entry point) in
+// namespaces of its own (boot/launch.ts) and a new session (detached from the
+// caller's terminal and signals; `run` in the foreground keeps its session),
+// as its own child, so that once create exits the process is reparented to
+// the caller's subreaper (the containerd shim), which reaps it and takes its
+// exit status as the container's. The sandbox
 // gets the Gofers' sockets (and a JSON description of them on fd 4), reports
 // readiness with one JSON line on fd 3 (a socketpair), then confines itself.
 
@@ -17,7 +18,7 @@ import type { VolumeSpec } from '../../sentry/vfs/vfs.js';
 import type { ReadyMessage } from '../boot/container_boot.js';
 import { launch } from '../boot/launch.js';
 import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
-import { planMounts } from '../boot/mounts.js';
+import { planMounts } from '../boot/mount_plan.js';
 import { debugLogger, takeContainerNetwork } from '../boot/netns.js';
 import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
 import type { Config } from '../config/config.js';
@@ -34,6 +35,11 @@ const READY_TIMEOUT_MS = 120_000;
 
 /** MAIN_JS is runsc's entry point: the bundle dist/runsc.mjs, or dist/runsc/main.js. */
 export const MAIN_JS = distEntry('runsc.mjs', 'runsc/main.js');
+
+/** SENTRY_JS is the sandbox process's entry point (`boot`, `sandbox`): the
+ *  bundle dist/sentry.mjs, or dist/runsc/sentry_main.js. The CLI's bundle
+ *  leaves the Sentry out. */
+export const SENTRY_JS = distEntry('sentry.mjs', 'runsc/sentry_main.js');
 
 export interface SpawnOptions {
   /** globalArgs: runsc's global flags, passed on as they came (made absolute where needed). */
@@ -132,11 +138,17 @@ export function childEnv(): string[] {
  *  interactive `docker exec -it` session got no I/O at all. */
 const SANDBOX_THREADPOOL = '64';
 
+/** runscEnv is the environment of a runsc process we start (the sandbox, the
+ *  detached exec proxy; never the guest's: that comes from the spec) without
+ *  NODE_EXTRA_CA_CERTS: Node reads and parses those certificates at
+ *  start-up (~40 ms), and no runsc process makes a TLS connection. */
+export function runscEnv(): string[] {
+  return childEnv().filter((e) => !e.startsWith('NODE_EXTRA_CA_CERTS='));
+}
+
 /** sandboxEnv is the environment of a sandbox process (never the guest's: that comes from the spec). */
 export function sandboxEnv(): string[] {
-  // Without NODE_EXTRA_CA_CERTS: Node reads and parses those certificates
-  // at start-up (~40 ms), and the sandbox makes no TLS connection.
-  const env = childEnv().filter((e) => !e.startsWith('NODE_EXTRA_CA_CERTS='));
+  const env = runscEnv();
   if (!process.env.UV_THREADPOOL_SIZE) env.push(`UV_THREADPOOL_SIZE=${SANDBOX_THREADPOOL}`);
   return env;
 }
@@ -169,7 +181,7 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   fs.writeSync(handoffFd, JSON.stringify(handoff), 0, 'utf8'); // at offset 0: the reader starts there
   const pair = new Int32Array(2);
   check('socketpair', native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, pair));
-  const argv = [process.execPath, ...SENTRY_NODE_ARGS, MAIN_JS, ...o.globalArgs,
+  const argv = [process.execPath, ...SENTRY_NODE_ARGS, SENTRY_JS, ...o.globalArgs,
     'boot', '--bundle', o.bundle, '--ready-fd', String(READY_FD), '--gofers-fd', String(GOFERS_FD), o.id];
   let pid: number;
   try {
