@@ -112,3 +112,40 @@ test('capset: no new permitted caps, effective within permitted', () => {
   // Without CAP_SETPCAP, inheritable must stay within inheritable|permitted.
   assert.throws(() => setid.capset(n, { effective: 0n, permitted: some, inheritable: 1n << 20n }), linuxerr.EPERM);
 });
+
+test('execCreds: capabilities kept with KEEP_CAPS do not survive exec by a non-root user', () => {
+  const c = user(1000);
+  c.capPermitted = c.capEffective = ALL_CAPS;
+  c.securebits = setid.SECBIT_KEEP_CAPS;
+  const r = setid.execCreds(c, { mode: 0o100755, uid: 0, gid: 0, nosuid: false });
+  assert.equal(r.creds.capPermitted, 0n);
+  assert.equal(r.creds.capEffective, 0n);
+  assert.equal(r.creds.securebits & setid.SECBIT_KEEP_CAPS, 0);
+  assert.equal(r.secure, false);
+});
+
+test('execCreds: set-user-id root gives euid 0, the bounding set and AT_SECURE; nosuid and no_new_privs do not', () => {
+  const suid = { mode: 0o104755, uid: 0, gid: 0, nosuid: false };
+  const r = setid.execCreds(user(1000), suid);
+  assert.deepEqual([r.creds.uid, r.creds.euid, r.creds.suid, r.creds.fsuid], [1000, 0, 0, 0]);
+  assert.equal(r.creds.capEffective, ALL_CAPS);
+  assert.equal(r.secure, true);
+  assert.equal(setid.execCreds(user(1000), { ...suid, nosuid: true }).creds.euid, 1000);
+  const nnp = user(1000);
+  nnp.noNewPrivs = true;
+  const rn = setid.execCreds(nnp, suid);
+  assert.equal(rn.creds.euid, 1000);
+  assert.equal(rn.creds.capPermitted, 0n);
+});
+
+test('execCreds: set-group-id needs group execute; ambient caps survive a plain exec only', () => {
+  const sg = setid.execCreds(user(1000), { mode: 0o102755, uid: 0, gid: 42, nosuid: false });
+  assert.deepEqual([sg.creds.gid, sg.creds.egid, sg.creds.sgid], [1000, 42, 42]);
+  assert.equal(setid.execCreds(user(1000), { mode: 0o102745, uid: 0, gid: 42, nosuid: false }).creds.egid, 1000);
+  const amb = user(1000);
+  amb.capPermitted = amb.capInheritable = amb.capAmbient = 1n << 10n;
+  const plain = setid.execCreds(amb, { mode: 0o100755, uid: 0, gid: 0, nosuid: false });
+  assert.equal(plain.creds.capEffective, 1n << 10n);
+  assert.equal(plain.secure, false);
+  assert.equal(setid.execCreds(amb, { mode: 0o102755, uid: 0, gid: 42, nosuid: false }).creds.capAmbient, 0n);
+});

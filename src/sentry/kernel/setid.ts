@@ -236,3 +236,49 @@ export function capset(c: Credentials, s: CapSets): Credentials {
   n.capAmbient &= p & i;
   return n;
 }
+
+/** ExecFile is what execve's credential change looks at in the executed file. */
+export interface ExecFile {
+  mode: number;
+  uid: number;
+  gid: number;
+  /** nosuid is set when the file's mount has nosuid: set-id bits are ignored. */
+  nosuid: boolean;
+}
+
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_IXGRP = 0o010;
+
+/** execCreds computes the credentials a task runs the new image with
+ *  (bprm_fill_uid and cap_bprm_creds_from_file, without file capabilities):
+ *  set-user/group-id bits change the effective ids; capabilities are
+ *  recomputed, root (real or effective) getting its bounding and inheritable
+ *  sets back and anyone else keeping only ambient ones. secure is AT_SECURE:
+ *  the image runs with privileges its caller did not have. */
+export function execCreds(c: Credentials, f: ExecFile): { creds: Credentials; secure: boolean } {
+  const n = c.clone();
+  // no_new_privs makes set-id bits inert, as a nosuid mount does.
+  if (!f.nosuid && !c.noNewPrivs) {
+    if (f.mode & S_ISUID) n.euid = f.uid;
+    // S_ISGID without group execute is mandatory locking, not set-gid.
+    if ((f.mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) n.egid = f.gid;
+  }
+  const isSetid = n.euid !== c.uid || n.egid !== c.gid;
+  n.capPermitted = 0n;
+  let effective = false;
+  if (!secure(c, SECURE_NOROOT)) {
+    if (n.euid === 0 || n.uid === 0) n.capPermitted = c.capBounding | c.capInheritable;
+    if (n.euid === 0) effective = true;
+  }
+  // Under no_new_privs an exec never gains capabilities.
+  if (c.noNewPrivs) n.capPermitted &= c.capPermitted;
+  n.suid = n.fsuid = n.euid;
+  n.sgid = n.fsgid = n.egid;
+  if (isSetid) n.capAmbient = 0n;
+  n.capPermitted |= n.capAmbient;
+  n.capEffective = effective ? n.capPermitted : n.capAmbient;
+  n.securebits &= ~SECBIT_KEEP_CAPS;
+  const grew = (n.capPermitted & ~n.capAmbient) !== 0n;
+  return { creds: n, secure: isSetid || (n.uid !== 0 && (effective || grew)) };
+}

@@ -84,7 +84,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[]): S
   t.tg.exe = res.exe;
   t.name = res.filename.slice(res.filename.lastIndexOf('/') + 1).slice(0, 15);
   t.altStack = { sp: 0, size: 0, flags: 2 /* SS_DISABLE */ };
-  t.creds.securebits &= ~0x10; // SECBIT_KEEP_CAPS is cleared by execve
+  t.creds = res.creds;
   execTimers(tg);
   t.tg.vforkDone?.();
   t.tg.vforkDone = null;

@@ -6,12 +6,15 @@ import { getRandomValues } from 'node:crypto';
 import * as linuxerr from '../../abi/linux/errno.js';
 import { AT_FDCWD, O_RDONLY, S_IFMT, S_IFREG } from '../../abi/linux/file.js';
 import * as m from '../../abi/linux/mm.js';
+import type { Credentials } from '../kernel/creds.js';
+import { execCreds } from '../kernel/setid.js';
 import type { Task } from '../kernel/task.js';
 import { BRK_RND_PAGES, ELF_ET_DYN_BASE, mmapBase, MMAP_RND_PAGES, randomBelow, randomPages, STACK_RND_PAGES,
   STACK_TOP } from '../mm/layout.js';
 import type { MemoryManager } from '../mm/mm.js';
 import { unmappedArea } from '../mm/syscalls.js';
 import type { FileDescription } from '../vfs/file_description.js';
+import { locOf } from '../vfs/vfs.js';
 import * as auxv from './auxv.js';
 import type { ElfHeader, ProgHeader } from './elf.js';
 import * as elf from './elf.js';
@@ -29,6 +32,8 @@ export interface LoadResult {
   exe: string;
   /** filename is the path execve was given (the script's, for a script): Linux names the task (comm) after it. */
   filename: string;
+  /** creds are the credentials the new image runs with (set-id bits, capabilities); execve commits them. */
+  creds: Credentials;
 }
 
 /** ADDR_NO_RANDOMIZE is the personality(2) flag that turns address randomization off. */
@@ -202,7 +207,11 @@ export function load(t: Task, mm: MemoryManager, path: string, argvIn: string[],
     const stackLimit = t.tg.rlimits[RLIMIT_STACK][0];
     checkArgLimits(argv, envp, filename, stackLimit);
     try {
-      return buildImage(t, mm, main, interpImg, argv, envp, filename, stackLimit);
+      // Set-id bits come from the binary that runs (a script's interpreter), never the script.
+      const st = file.stat();
+      const nosuid = locOf(file)?.mnt.flags.includes('nosuid') ?? true;
+      const ex = execCreds(t.creds, { mode: st.mode, uid: st.uid, gid: st.gid, nosuid });
+      return buildImage(t, mm, main, interpImg, argv, envp, filename, stackLimit, ex.creds, ex.secure);
     } catch (e) {
       // The caller discards the half-built address space; let go of the files mapped so far.
       mm.vmas.clear();
@@ -215,7 +224,7 @@ export function load(t: Task, mm: MemoryManager, path: string, argvIn: string[],
 }
 
 function buildImage(t: Task, mm: MemoryManager, main: ElfImage, interp: ElfImage | null, argv: string[],
-  envp: string[], filename: string, stackLimit: number): LoadResult {
+  envp: string[], filename: string, stackLimit: number, c: Credentials, secure: boolean): LoadResult {
   const randomize = !randomizeOff(t);
   mm.mmapBase = mmapBase(stackLimit, randomize);
 
@@ -278,7 +287,6 @@ function buildImage(t: Task, mm: MemoryManager, main: ElfImage, interp: ElfImage
   mm.startBrk = mm.curBrk = brk;
 
   const host = auxv.hostAuxv();
-  const c = t.creds;
   const vdso = mm.as.vdsoBase;
   const entries: auxv.AuxEntry[] = [];
   if (vdso) entries.push([auxv.AT_SYSINFO_EHDR, vdso]);
@@ -297,7 +305,7 @@ function buildImage(t: Task, mm: MemoryManager, main: ElfImage, interp: ElfImage
     [auxv.AT_EUID, c.euid],
     [auxv.AT_GID, c.gid],
     [auxv.AT_EGID, c.egid],
-    [auxv.AT_SECURE, 0],
+    [auxv.AT_SECURE, secure ? 1 : 0],
     [auxv.AT_RANDOM, 0],
     [auxv.AT_HWCAP2, host.hwcap2],
     [auxv.AT_EXECFN, 0],
@@ -314,5 +322,5 @@ function buildImage(t: Task, mm: MemoryManager, main: ElfImage, interp: ElfImage
   mm.envStart = st.envStart;
   mm.envEnd = st.envEnd;
   mm.auxv = st.auxv;
-  return { entry, sp: st.sp, exe: main.file.path, filename };
+  return { entry, sp: st.sp, exe: main.file.path, filename, creds: c };
 }
