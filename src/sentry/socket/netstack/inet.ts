@@ -81,6 +81,9 @@ export class InetSocket extends Socket {
   /** connectReported: a non-blocking connect got EINPROGRESS although it completed at
    *  once (loopback); the next connect reports the success, as Linux would. */
   private connectReported = false;
+  /** connectStarted: a non-blocking connect said EINPROGRESS for a handshake under
+   *  way; the call that finds it done reports success (then EISCONN). */
+  private connectStarted = false;
 
   constructor(creds: { fsuid: number; fsgid: number }, family: number, type: number, protocol: number,
     readonly kind: Kind, readonly ep: Endpoint) {
@@ -148,8 +151,14 @@ export class InetSocket extends Socket {
         tcp.connect(a);
         break;
       } catch (e) {
-        if (e instanceof ErrConnectStarted && nonblock) throw linuxerr.EINPROGRESS;
-        if (!(e instanceof ErrConnectStarted || e instanceof ErrAlreadyConnecting)) throw sysErr(e);
+        if (e instanceof ErrConnectStarted && nonblock) {
+          this.connectStarted = true;
+          throw linuxerr.EINPROGRESS;
+        }
+        if (!(e instanceof ErrConnectStarted || e instanceof ErrAlreadyConnecting)) {
+          this.connectStarted = false;
+          throw sysErr(e);
+        }
         if (nonblock) throw linuxerr.EALREADY;
         // A blocking connect waits for the handshake, unless it already ended
         // (refused on loopback): its notification fired before anyone waited.
@@ -157,6 +166,11 @@ export class InetSocket extends Socket {
           throw linuxerr.EAGAIN;
         }
       }
+    }
+    if (this.connectStarted) {
+      // This call found the handshake an earlier one started finished.
+      this.connectStarted = false;
+      return;
     }
     if (nonblock && !this.connectReported) {
       // Linux never completes a non-blocking connect inside the call, even on loopback.
