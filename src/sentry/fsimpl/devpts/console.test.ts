@@ -73,3 +73,18 @@ test('a console given a session is that session\'s /dev/tty until it goes', () =
   tty.release!();
   assert.equal(openSessionConsole(vfs, 42, 2), null);
 });
+
+test('a console description has its place in the tree, so fchown and fchmod reach /dev/pts/N', async () => {
+  const { Mount } = await import('../../vfs/mount.js');
+  const { locOf } = await import('../../vfs/vfs.js');
+  const pts = new DevptsFS();
+  const vfs = { root: new Mount(pts, pts.root, null, null, false) };
+  registerDevpts(vfs, pts);
+  const hostFd = fs.openSync('/dev/null', 'r+');
+  const f = newConsoleFD(vfs, hostFd, 2, { owned: true }, 0);
+  const loc = locOf(f);
+  assert.ok(loc, 'the description is placed');
+  assert.equal(loc.mnt, vfs.root);
+  assert.equal(loc.node, pts.root.lookup(caller, '0'));
+  f.decRef();
+});

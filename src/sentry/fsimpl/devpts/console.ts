@@ -11,7 +11,22 @@ import * as linux from '../../../abi/linux/file.js';
 import { HostFileImpl, hostStat, newHostFD } from '../host/host_fd.js';
 import type { HostFDOptions } from '../host/host_fd.js';
 import { devptsOfVFS } from './devpts.js';
-import type { AttachedConsole } from './devpts.js';
+import type { AttachedConsole, DevptsFS } from './devpts.js';
+import type { Loc, Mount } from '../../vfs/mount.js';
+
+/** placeOf finds the console's node where pts is mounted in vfs (a VFS, or
+ *  any object in tests): fchown and fchmod of a console description then act
+ *  on /dev/pts/N as they do for any terminal (login gives the user its tty). */
+function placeOf(vfs: object, pts: DevptsFS, attached: AttachedConsole): Loc | null {
+  const root = (vfs as { root?: Mount }).root;
+  const stack: Mount[] = root && root.children instanceof Map ? [root] : [];
+  while (stack.length) {
+    const m = stack.pop()!;
+    if (m.fs === pts && m.root === pts.root) return { mnt: m, node: attached.node };
+    stack.push(...m.children.values());
+  }
+  return null;
+}
 
 /** ConsoleImpl is a host terminal description that runs a hook when released. */
 class ConsoleImpl extends HostFileImpl {
@@ -71,5 +86,6 @@ export function newConsoleFD(vfs: object, hostFd: number, flags: number, opts: H
     ? new ConsoleImpl(hostFd, flags, { ...opts, stat: attached.stat }, gone)
     : new HostFileImpl(hostFd, flags, hostStat(hostFd), { ...opts, stat: attached.stat });
   first = new FileDescription(impl, flags & KEEP, attached.path);
+  first.dentry = placeOf(vfs, pts, attached);
   return first;
 }

@@ -161,6 +161,8 @@ export interface AttachedConsole {
   stat: () => Stat;
   /** detach removes the node (the host terminal is gone). */
   detach: () => void;
+  /** node is the /dev/pts/N node. */
+  node: ConsoleNode;
 }
 
 export class DevptsFS implements FileSystem, PtyOwner {
@@ -207,7 +209,7 @@ export class DevptsFS implements FileSystem, PtyOwner {
     const stat = (): Stat => node.stat();
     this.consoles.set(index, node);
     return {
-      index, path: `/dev/pts/${index}`, stat,
+      index, path: `/dev/pts/${index}`, stat, node,
       detach: () => {
         if (this.consoles.get(index) === node) this.consoles.delete(index);
       },
