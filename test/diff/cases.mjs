@@ -399,9 +399,15 @@ const ipcCases = [
     stdout: '15 [0, 1, 4, 9, 16, 25] [0, 0, 0, 0, 0, 0]\n[1, 2, 3]\n3\n' },
 ];
 
+/** /proc files whose exact bytes programs parse. */
+const procCases = [
+  { name: 'proc/status-groups', requires: ['/usr/bin/setpriv'],
+    argv: sh('setpriv --clear-groups grep Groups /proc/self/status | od -c; setpriv --groups 4,20 grep Groups /proc/self/status | od -c') },
+];
+
 export const cases = [
   ...acceptance, ...escape, ...busybox, ...coreutils, ...bashCases, ...python, ...exits, ...stdio, ...cli,
-  ...vfsCases, ...programs, ...ipcCases,
+  ...vfsCases, ...programs, ...ipcCases, ...procCases,
 ];
 
 /**

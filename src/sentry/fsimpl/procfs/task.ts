@@ -140,7 +140,7 @@ function statusText(c: Caller, t: Task, tg: ThreadGroup): string {
     `Uid:\t${cr.uid}\t${cr.euid}\t${cr.suid}\t${cr.fsuid}`,
     `Gid:\t${cr.gid}\t${cr.egid}\t${cr.sgid}\t${cr.fsgid}`,
     `FDSize:\t${fdSize}`,
-    `Groups:\t${cr.groups.join(' ')}${cr.groups.length ? ' ' : ''}`,
+    `Groups:\t${cr.groups.map((g) => `${g} `).join('') || ' '}`, // Linux ends the list with a space, even an empty one
     `NStgid:\t${tg.pid}`,
     `NSpid:\t${t.tid}`,
     `NSpgid:\t${tg.pgid}`,
