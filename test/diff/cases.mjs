@@ -403,6 +403,10 @@ const ipcCases = [
 const procCases = [
   { name: 'proc/status-groups', requires: ['/usr/bin/setpriv'],
     argv: sh('setpriv --clear-groups grep Groups /proc/self/status | od -c; setpriv --groups 4,20 grep Groups /proc/self/status | od -c') },
+  // tty_nr is a /dev/pts device under script, tpgid the terminal's foreground group; 0 and -1 without one.
+  { name: 'proc/stat-tty', requires: ['/usr/bin/script'],
+    argv: ['/usr/bin/script', '-qc', "awk '{print ($7 >= 34816 && $7 < 34816 + 256), ($8 == $5)}' /proc/self/stat", '/dev/null'] },
+  { name: 'proc/stat-no-tty', argv: sh("setsid -w awk '{print $7, $8}' /proc/self/stat </dev/null") },
 ];
 
 export const cases = [

@@ -19,6 +19,7 @@ import { readHostProcText } from '../../../platform/hostproc.js';
 import { netDir } from './net.js';
 import { nsTable } from './ns.js';
 import { idMapText, oomScoreAdj, writeOomScoreAdj } from './defaults.js';
+import { cttyOf } from '../devpts/terminal.js';
 
 const PAGE = 4096;
 
@@ -102,8 +103,13 @@ function statLine(c: Caller, t: Task, tg: ThreadGroup): string {
     if (a.handler === 1n) ign |= 1n << BigInt(sig - 1);
     else if (a.handler > 1n) cgt |= 1n << BigInt(sig - 1);
   });
+  // tty_nr (new_encode_dev of /dev/pts/N, major 136) and the terminal's
+  // foreground group, for a controlling pseudo-terminal; ps prints them.
+  const ctty = cttyOf(t);
+  const ttyNr = ctty ? (136 << 8) | (ctty.index & 0xff) | ((ctty.index & ~0xff) << 12) : 0;
+  const tpgid = ctty?.fgPgid || -1;
   const f: (string | number | bigint)[] = [
-    t.tid, `(${t.name})`, stateOf(c, t)[0], tg.parent?.pid ?? 0, tg.pgid, tg.sid, 0, -1, 4194560,
+    t.tid, `(${t.name})`, stateOf(c, t)[0], tg.parent?.pid ?? 0, tg.pgid, tg.sid, ttyNr, tpgid, 4194560,
     0, 0, 0, 0, 0, 0, ticks(tg.childUserNs), ticks(tg.childSysNs), 20, 0, tg.tasks.size, 0,
     ticks(tg.startTime - t.kernel.bootTime), mi.vsize, mi.rssPages, '18446744073709551615',
     mm.startCode, mm.endCode, mm.stackStart, 0, 0, 0, t.sigmask, ign, cgt, 0, 0, 0, tg.exitSignal, 0, 0, 0, 0, 0, 0,
