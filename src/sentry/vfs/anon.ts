@@ -4,6 +4,7 @@
 
 import * as linux from '../../abi/linux/file.js';
 import type { FileDescription, Stat } from './file_description.js';
+import { emptyStat } from './file_description.js';
 import * as linuxerr from '../../abi/linux/errno.js';
 import type { Caller, FileSystem, Opened, SetAttr, Statfs } from './inode.js';
 import { Inode, allocAnonDev } from './inode.js';
@@ -83,9 +84,7 @@ class AnonRoot extends Inode {
     return 0;
   }
   stat(): Stat {
-    const t = { sec: 0, nsec: 0 };
-    return { dev: anonFS.dev, ino: 1, mode: this.mode, nlink: 2, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096,
-      blocks: 0, atime: t, mtime: t, ctime: t };
+    return emptyStat(anonFS.dev, 1, this.mode, 2);
   }
 }
 anonFS.root = new AnonRoot();

@@ -37,6 +37,14 @@ export interface Stat {
   mntId?: number;
 }
 
+const EPOCH: Timespec = { sec: 0, nsec: 0 };
+
+/** emptyStat is the stat of an object that holds no data and belongs to
+ *  root: directories of synthetic file systems, anonymous files. */
+export function emptyStat(dev: number, ino: number, mode: number, nlink: number, time: Timespec = EPOCH): Stat {
+  return { dev, ino, mode, nlink, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: time, mtime: time, ctime: time };
+}
+
 /** DirEntry is one getdents64 record. */
 export interface DirEntry {
   name: string;

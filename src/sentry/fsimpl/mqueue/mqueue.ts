@@ -7,6 +7,7 @@
 import * as linuxerr from '../../../abi/linux/errno.js';
 import * as linux from '../../../abi/linux/file.js';
 import type { DirEntry, FileDescription, FileDescriptionImpl, Stat, Timespec } from '../../vfs/file_description.js';
+import { emptyStat } from '../../vfs/file_description.js';
 import type { Caller, FileSystem, Opened, SetAttr, Statfs } from '../../vfs/inode.js';
 import { Inode, allocAnonDev, now } from '../../vfs/inode.js';
 import { CAP_FOWNER, hasCap } from '../../vfs/permissions.js';
@@ -220,10 +221,7 @@ export class MqueueRoot extends Inode {
   }
 
   stat(): Stat {
-    return {
-      dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 2, uid: 0, gid: 0, rdev: 0, size: 0,
-      blksize: 4096, blocks: 0, atime: this.time, mtime: this.time, ctime: this.time,
-    };
+    return emptyStat(this.fs.dev, this.ino, this.mode, 2, this.time);
   }
 
   override lookup(c: Caller, name: string): Inode | null {

@@ -6,6 +6,7 @@
 import * as linuxerr from '../../../abi/linux/errno.js';
 import * as linux from '../../../abi/linux/file.js';
 import type { FileDescription, FileDescriptionImpl, Stat } from '../../vfs/file_description.js';
+import { emptyStat } from '../../vfs/file_description.js';
 import type { Caller, FileSystem, Opened, Statfs } from '../../vfs/inode.js';
 import { Inode, allocAnonDev } from '../../vfs/inode.js';
 import type { Loc } from '../../vfs/mount.js';
@@ -41,7 +42,6 @@ class NsFS implements FileSystem {
   }
 }
 
-const EPOCH = { sec: 0, nsec: 0 };
 
 /** NsInode is one namespace: a read-only regular file that holds nothing. */
 export class NsInode extends Inode {
@@ -58,8 +58,7 @@ export class NsInode extends Inode {
     return 0;
   }
   stat(): Stat {
-    return { dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0,
-      blksize: 4096, blocks: 0, atime: EPOCH, mtime: EPOCH, ctime: EPOCH };
+    return emptyStat(this.fs.dev, this.ino, this.mode, 1);
   }
   override open(c: Caller, flags: number): Opened {
     void c; void flags;
@@ -93,8 +92,7 @@ class NsRoot extends Inode {
     return 0;
   }
   stat(): Stat {
-    return { dev: this.fs.dev, ino: 1, mode: this.mode, nlink: 2, uid: 0, gid: 0, rdev: 0, size: 0, blksize: 4096,
-      blocks: 0, atime: EPOCH, mtime: EPOCH, ctime: EPOCH };
+    return emptyStat(this.fs.dev, 1, this.mode, 2);
   }
 }
 
