@@ -1,6 +1,10 @@
 /* Cross-process memory copies between the Sentry and a stub. A bad guest
  * address comes back as a short count or -EFAULT, never as a Sentry fault. */
 #include "util.h"
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -104,7 +108,129 @@ static napi_value VmWriteFrom(napi_env env, napi_callback_info info) {
   return num(env, (double)vm_write_all(arg_i32(env, argv[0]), (uint64_t)arg_i64(env, argv[1]), local, (size_t)len));
 }
 
+/* Copies between the Sentry's own mappings (the guest memory file, mapped
+ * host files) run under a SIGBUS guard: a mapped file that shrank, or a
+ * memory file page the host cannot supply, ends the copy with -EFAULT
+ * instead of killing the Sentry. Only SIGBUS is caught; V8 owns SIGSEGV. */
+static __thread sigjmp_buf *copy_guard;
+static struct sigaction prev_bus;
+static int bus_installed;
+
+static void on_bus(int sig, siginfo_t *si, void *uc) {
+  if (copy_guard) siglongjmp(*copy_guard, 1);
+  /* Not ours: put the previous disposition back; the fault repeats under it. */
+  (void)si; (void)uc;
+  sigaction(sig, &prev_bus, NULL);
+}
+
+static int install_bus_guard(void) {
+  if (bus_installed) return 0;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_bus;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGBUS, &sa, &prev_bus) < 0) return -errno;
+  bus_installed = 1;
+  return 0;
+}
+
+static int64_t guarded_copy(void *dst, const void *src, size_t len) {
+  sigjmp_buf jb;
+  if (sigsetjmp(jb, 0)) {
+    copy_guard = NULL;
+    return -EFAULT;
+  }
+  copy_guard = &jb;
+  memcpy(dst, src, len);
+  copy_guard = NULL;
+  return (int64_t)len;
+}
+
+/* memMap(fd, len) -> address | -errno: maps len bytes of fd read-write and
+ * shared (the guest memory file), reserving no swap, and arms the guard. */
+static napi_value MemMap(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int64_t len = arg_i64(env, argv[1]);
+  if (len <= 0) return num(env, -EINVAL);
+  int r = install_bus_guard();
+  if (r < 0) return num(env, r);
+  void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, arg_i32(env, argv[0]), 0);
+  if (p == MAP_FAILED) return num(env, -errno);
+  return num(env, (double)(uintptr_t)p);
+}
+
+/* memRead(addr, buf, off, len) / memWrite(addr, buf, off, len) -> len |
+ * -EFAULT: copy between a Sentry address (in a memMap/mapFile mapping,
+ * checked by the caller) and buf[off, off+len). */
+static napi_value mem_copy(napi_env env, napi_callback_info info, int write) {
+  ARGS(4);
+  size_t n;
+  uint8_t *b = arg_buf(env, argv[1], &n);
+  int64_t off = arg_i64(env, argv[2]), len = arg_i64(env, argv[3]);
+  if (!b || off < 0 || len < 0 || (size_t)(off + len) > n) return num(env, -EINVAL);
+  uint8_t *a = (uint8_t *)(uintptr_t)arg_i64(env, argv[0]);
+  return num(env, (double)(write ? guarded_copy(a, b + off, (size_t)len) : guarded_copy(b + off, a, (size_t)len)));
+}
+static napi_value MemRead(napi_env env, napi_callback_info info) { return mem_copy(env, info, 0); }
+static napi_value MemWrite(napi_env env, napi_callback_info info) { return mem_copy(env, info, 1); }
+
+/* memCopy(dst, src, len) -> len | -EFAULT, between two Sentry addresses. */
+static napi_value MemCopy(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  int64_t len = arg_i64(env, argv[2]);
+  if (len < 0) return num(env, -EINVAL);
+  void *d = (void *)(uintptr_t)arg_i64(env, argv[0]);
+  const void *s = (const void *)(uintptr_t)arg_i64(env, argv[1]);
+  return num(env, (double)guarded_copy(d, s, (size_t)len));
+}
+
+/* preadAt(fd, addr, len, pos) / pwriteAt(...) -> bytes | -errno: pread or
+ * pwrite with a Sentry address as the buffer (the kernel does the access:
+ * a bad page is a short count or EFAULT, never a signal). */
+static napi_value PreadAt(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  ssize_t r;
+  do r = pread(arg_i32(env, argv[0]), (void *)(uintptr_t)arg_i64(env, argv[1]), (size_t)arg_i64(env, argv[2]), arg_i64(env, argv[3]));
+  while (r < 0 && errno == EINTR);
+  return RET_ERRNO(r);
+}
+static napi_value PwriteAt(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  ssize_t r;
+  do r = pwrite(arg_i32(env, argv[0]), (const void *)(uintptr_t)arg_i64(env, argv[1]), (size_t)arg_i64(env, argv[2]), arg_i64(env, argv[3]));
+  while (r < 0 && errno == EINTR);
+  return RET_ERRNO(r);
+}
+
+/* punchHole(fd, off, len) -> 0 | -errno: frees a range of a file (the
+ * memory file's pages of released guest memory), keeping its size. */
+static napi_value PunchHole(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  return RET_ERRNO(fallocate(arg_i32(env, argv[0]), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                             arg_i64(env, argv[1]), arg_i64(env, argv[2])));
+}
+
+/* vmReadTo(pid, addr, local, len) -> bytes | -errno: process_vm_readv of
+ * pid's addr into the Sentry's own address local (a memMap mapping). */
+static napi_value VmReadTo(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int64_t len = arg_i64(env, argv[3]);
+  if (len < 0) return num(env, -EINVAL);
+  struct iovec l = {(void *)(uintptr_t)arg_i64(env, argv[2]), (size_t)len};
+  struct iovec r = {(void *)(uintptr_t)arg_i64(env, argv[1]), (size_t)len};
+  return RET_ERRNO(process_vm_readv(arg_i32(env, argv[0]), &l, 1, &r, 1, 0));
+}
+
 void register_mem(napi_env env, napi_value exports) {
+  export_fn(env, exports, "vmReadTo", VmReadTo);
+  export_fn(env, exports, "memMap", MemMap);
+  export_fn(env, exports, "memRead", MemRead);
+  export_fn(env, exports, "memWrite", MemWrite);
+  export_fn(env, exports, "memCopy", MemCopy);
+  export_fn(env, exports, "preadAt", PreadAt);
+  export_fn(env, exports, "pwriteAt", PwriteAt);
+  export_fn(env, exports, "punchHole", PunchHole);
   export_fn(env, exports, "mapFile", MapFile);
   export_fn(env, exports, "unmapFile", UnmapFile);
   export_fn(env, exports, "vmWriteFrom", VmWriteFrom);

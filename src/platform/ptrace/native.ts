@@ -35,6 +35,20 @@ export interface Native {
   unmapFile(addr: number, len: number): number;
   /** vmWriteFrom copies len bytes at the Sentry's address local (in a mapFile mapping) to pid's addr; bytes | -errno. */
   vmWriteFrom(pid: number, addr: number, local: number, len: number): number;
+  /** memMap maps len bytes of fd read-write, shared, MAP_NORESERVE (the guest memory file); address | -errno. */
+  memMap(fd: number, len: number): number;
+  /** memRead/memWrite copy between the Sentry address addr and buf[off, off+len); len | -EFAULT (SIGBUS-guarded). */
+  memRead(addr: number, buf: Uint8Array, off: number, len: number): number;
+  memWrite(addr: number, buf: Uint8Array, off: number, len: number): number;
+  /** memCopy copies len bytes between two Sentry addresses; len | -EFAULT (SIGBUS-guarded). */
+  memCopy(dst: number, src: number, len: number): number;
+  /** preadAt/pwriteAt are pread/pwrite with a Sentry address as the buffer; bytes | -errno. */
+  preadAt(fd: number, addr: number, len: number, pos: number): number;
+  pwriteAt(fd: number, addr: number, len: number, pos: number): number;
+  /** vmReadTo copies len bytes of pid's memory at addr to the Sentry's address local; bytes | -errno. */
+  vmReadTo(pid: number, addr: number, local: number, len: number): number;
+  /** punchHole deallocates [off, off+len) of fd (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE). */
+  punchHole(fd: number, off: number, len: number): number;
   socketpair(domain: number, type: number, out: Int32Array): number;
   sendFds(sock: number, fds: Int32Array, data: Uint8Array): number;
   recvFds(sock: number, data: Uint8Array, fdsOut: Int32Array, flags: number): number;

@@ -9,6 +9,7 @@ import { SYSNO } from '../../abi/linux/sysno.js';
 import type { Platform, Stop, Thread } from '../platform.js';
 import { RegsDirty, StopKind } from '../platform.js';
 import { check, HostError, native, STUB_PATH } from './native.js';
+import { MemoryFile } from './memfile.js';
 import { PtraceAddressSpace, PtraceThread } from './subprocess.js';
 import { stubFilter } from './stub_filter.js';
 import { readHostProcText } from '../hostproc.js';
@@ -36,6 +37,8 @@ export class PtracePlatform implements Platform {
   /** The Sentry's end of the socket that passes host fds into stubs. */
   readonly sentrySock: number;
   private readonly stubSock: number;
+  /** The file backing guests' private anonymous memory (null: host memory, copied the slow way). */
+  readonly memfile: MemoryFile | null = MemoryFile.create();
   /** A scratch page mapped in every stub, above the guest's address space. */
   scratch = 0;
   private master!: PtraceThread;
