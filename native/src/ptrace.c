@@ -2,7 +2,9 @@
  * spawned the stub (the tracer thread): the Sentry calls these from its main
  * JS thread only. Waits name a tid or a process group, never -1, so they cannot
  * steal libuv's child exits. */
+#define _GNU_SOURCE
 #include "util.h"
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -352,8 +354,38 @@ static napi_value Tgkill(napi_env env, napi_callback_info info) {
   return RET_ERRNO(syscall(SYS_tgkill, arg_i32(env, argv[0]), arg_i32(env, argv[1]), arg_i32(env, argv[2])));
 }
 
+/* setAffinity(tid, cpu) -> 0 | -errno: lets a stub thread run on cpu only,
+ * or (cpu < 0) on every CPU the Sentry itself was allowed at its first call. */
+static cpu_set_t all_cpus;
+static int all_cpus_known;
+static napi_value SetAffinity(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  if (!all_cpus_known) {
+    if (sched_getaffinity(0, sizeof all_cpus, &all_cpus) < 0) return num(env, -errno);
+    all_cpus_known = 1;
+  }
+  int cpu = arg_i32(env, argv[1]);
+  cpu_set_t set;
+  if (cpu >= 0) {
+    if (cpu >= CPU_SETSIZE) return num(env, -EINVAL);
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+  } else {
+    set = all_cpus;
+  }
+  return RET_ERRNO(sched_setaffinity(arg_i32(env, argv[0]), sizeof set, &set));
+}
+
+/* getCpu() -> the CPU the calling thread runs on | -errno. */
+static napi_value GetCpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  return RET_ERRNO(sched_getcpu());
+}
+
 void register_ptrace(napi_env env, napi_value exports) {
   export_fn(env, exports, "spawnStub", SpawnStub);
+  export_fn(env, exports, "setAffinity", SetAffinity);
+  export_fn(env, exports, "getCpu", GetCpu);
   export_fn(env, exports, "ptrace", Ptrace);
   export_fn(env, exports, "getRegs", GetRegs);
   export_fn(env, exports, "setRegs", SetRegs);

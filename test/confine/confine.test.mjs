@@ -58,9 +58,9 @@ test('Sentry, Gofer and stubs: seccomp, no_new_privs, own namespaces, no host ca
     assertConfined(sentry, 'Sentry');
     for (const g of gofers) assertConfined(g, 'Gofer');
     for (const s of stubs) assertConfined(s, 'stub');
-    // The Sentry is the host's nobody, holding CAP_SYS_PTRACE alone, in its own user namespace.
+    // The Sentry is the host's nobody, holding CAP_SYS_PTRACE and CAP_SYS_NICE alone, in its own user namespace.
     assert.match(field(sentry, 'Uid'), /^65534\s/);
-    assert.equal(field(sentry, 'CapEff'), '0000000000080000');
+    assert.equal(field(sentry, 'CapEff'), '0000000000880000');
     // Its root is an empty directory with its own /proc in it.
     assert.deepEqual(fs.readdirSync(`/proc/${sentry}/root`), ['proc']);
     // The Gofer's root is the tree it serves: here the host's, read-only.
@@ -120,7 +120,7 @@ test('an OCI container\'s sandbox process and its stubs are confined too', async
     try {
       const sandbox = JSON.parse(rs('state', 'c1').stdout).pid;
       assertConfined(sandbox, 'container sandbox');
-      assert.equal(field(sandbox, 'CapEff'), '0000000000080000');
+      assert.equal(field(sandbox, 'CapEff'), '0000000000880000');
       assert.deepEqual(fs.readdirSync(`/proc/${sandbox}/root`), ['proc']);
       const stubs = children(sandbox).filter((p) => field(p, 'Name') === 'stub');
       assert.ok(stubs.length >= 2);

@@ -9,6 +9,10 @@ import * as path from 'node:path';
 export interface Native {
   /** spawnStub starts the traced stub with sockFd as its fd 3, in new namespaces unshareFlags (CLONE_NEW*; 0: the caller's). */
   spawnStub(path: string, sockFd: number, unshareFlags: number): number;
+  /** setAffinity lets host thread tid run on cpu only, or on the Sentry's own CPUs (cpu < 0). */
+  setAffinity(tid: number, cpu: number): number;
+  /** getCpu returns the CPU the calling thread is on. */
+  getCpu(): number;
   ptrace(req: number, tid: number, addr: number, data: number): number;
   getRegs(tid: number, out: BigUint64Array): number;
   setRegs(tid: number, regs: BigUint64Array): number;

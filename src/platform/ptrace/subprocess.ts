@@ -64,6 +64,11 @@ export class PtraceThread implements Thread {
   owner: unknown = null;
   running = false;
   alive = true;
+  /** The CPU the host thread is bound to: -1 any, -2 never set (see PtracePlatform.bind). */
+  cpu = -2;
+  /** When it was last resumed (ms, performance.now) and its average run length (µs). */
+  resumedAt = 0;
+  runAvg = 0;
 
   constructor(tid: number, tgid: number, as: PtraceAddressSpace) {
     this.tid = tid;

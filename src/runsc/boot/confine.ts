@@ -135,9 +135,12 @@ export function prepareSentry(): void {
  *  --no-seccomp). stateDirFd is a container's state directory. */
 export function confineSentry(o: { noSeccomp: boolean; hostNetwork: boolean; stateDirFd?: number }): void {
   enterEmptyRoot();
-  // This thread keeps CAP_SYS_PTRACE (in the sandbox's user namespace) alone:
-  // PTRACE_POKEDATA into a stub's read-only pages needs it. The filter binds the others.
+  // This thread keeps CAP_SYS_PTRACE and CAP_SYS_NICE (in the sandbox's user
+  // namespace) alone: PTRACE_POKEDATA into a stub's read-only pages needs the
+  // first; binding stub threads to a CPU (src/platform/ptrace) the second,
+  // since the stubs' capabilities are not a subset of ours. The filter binds the others.
   const CAP_SYS_PTRACE = 19;
-  check('capset', native.capSet(1 << CAP_SYS_PTRACE, 0));
+  const CAP_SYS_NICE = 23;
+  check('capset', native.capSet((1 << CAP_SYS_PTRACE) | (1 << CAP_SYS_NICE), 0));
   if (!o.noSeccomp) installFilter(sentryFilter({ procFd: hostProcDir(), hostNetwork: o.hostNetwork, stateDirFd: o.stateDirFd }));
 }

@@ -48,6 +48,7 @@ export function sentryRules(o: SentryFilterOptions): Rule[] {
     ...allowAll(['process_vm_readv', 'process_vm_writev'], 'copying guest memory (only stubs are visible in its PID namespace)'),
     ...allowAll(['kill', 'tgkill', 'tkill'], 'interrupting and killing stub threads (only stubs are visible)'),
     ...allowAll(['timer_create', 'timer_settime', 'timer_delete'], 'bounds blocking waits with a signal (native/src/ptrace.c)'),
+    ...allowAll(['sched_setaffinity'], 'binds stub threads that stop often to the tracer\'s CPU (only stubs are visible)'),
     // Memory and files the Sentry owns.
     ...allowAll(['memfd_create', 'ftruncate', 'fallocate', 'fstatfs', 'fsync', 'fdatasync', 'getdents64', 'fchmod', 'fchown', 'flock'],
       'memory files for guest memory; operations on host files the Gofer handed over'),
