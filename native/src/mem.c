@@ -112,7 +112,7 @@ static napi_value VmWriteFrom(napi_env env, napi_callback_info info) {
  * host files) run under a SIGBUS guard: a mapped file that shrank, or a
  * memory file page the host cannot supply, ends the copy with -EFAULT
  * instead of killing the Sentry. Only SIGBUS is caught; V8 owns SIGSEGV. */
-static __thread sigjmp_buf *copy_guard;
+static __thread sigjmp_buf *volatile copy_guard; /* volatile: the stores around memcpy must stay */
 static struct sigaction prev_bus;
 static int bus_installed;
 
