@@ -137,8 +137,10 @@ function mapImage(mm: MemoryManager, img: ElfImage, bias: number): Loaded {
     const fileEnd = m.pageRoundUp(vaddr + p.filesz);
     const memEnd = m.pageRoundUp(vaddr + p.memsz);
     if (p.filesz > 0) {
+      // Writable segments (.data) are copies in anonymous memory: the
+      // Sentry reaches those pages without the host, as the heap's.
       mm.mmap({ addr: start, length: fileEnd - start, prot, flags: MAP_FIXED_PRIVATE, file: img.file,
-        offset: p.offset - (vaddr - start) });
+        offset: p.offset - (vaddr - start), copy: (prot & m.PROT_WRITE) !== 0 });
       // The file's bytes after the segment in its last page are .bss: zero them.
       const zeroFrom = vaddr + p.filesz;
       if (p.memsz > p.filesz && zeroFrom % m.PAGE_SIZE !== 0) {

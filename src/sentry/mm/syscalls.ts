@@ -44,6 +44,10 @@ export interface MmapOpts {
   offset?: number;
   /** asLimit is RLIMIT_AS in bytes (Infinity: none). */
   asLimit?: number;
+  /** copy (private mappings only): hold a copy of the file's bytes in
+   *  anonymous memory rather than mapping the file (the loader's writable
+   *  segments, which the Sentry then copies to and from without the host). */
+  copy?: boolean;
 }
 
 /** hostCall runs a host operation, turning a host failure into the guest errno. */
@@ -168,7 +172,7 @@ export function doMmap(mm: MemoryManager, o: MmapOpts): number {
     if (!file.readable) throw linuxerr.EACCES;
     stat = file.stat();
     const fmt = stat.mode & S_IFMT;
-    const host = file.impl.mappable?.() ?? null;
+    const host = o.copy && !shared ? null : (file.impl.mappable?.() ?? null);
     const isZero = fmt === S_IFCHR && stat.rdev === DEV_ZERO_RDEV;
     if (!host && !isZero && fmt !== S_IFREG) throw linuxerr.ENODEV;
     if (growsDown) throw linuxerr.EINVAL;
