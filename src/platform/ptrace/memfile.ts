@@ -17,6 +17,8 @@ import { native } from './native.js';
 /** Sizes tried for the file and the Sentry's mapping of it (sparse; only touched pages cost memory). */
 const SIZES = [4 * 2 ** 40, 2 ** 40, 2 ** 38, 2 ** 36];
 const MFD_CLOEXEC = 1;
+/** MFD_EXEC (Linux 6.3): guests map their memory executable (JITs), whatever vm.memfd_noexec says. */
+const MFD_EXEC = 0x10;
 
 export class MemoryFile implements HostFile {
   readonly fd: number;
@@ -38,7 +40,8 @@ export class MemoryFile implements HostFile {
    *  (guest memory then stays host anonymous memory, copied the slow way). */
   static create(): MemoryFile | null {
     if (process.env.TSVISOR_NO_MEMFILE === '1') return null;
-    const fd = native.memfdCreate('tsvisor-memory', MFD_CLOEXEC);
+    let fd = native.memfdCreate('tsvisor-memory', MFD_CLOEXEC | MFD_EXEC);
+    if (fd === -22 /* EINVAL: a kernel before 6.3 */) fd = native.memfdCreate('tsvisor-memory', MFD_CLOEXEC);
     if (fd < 0) return null;
     for (const size of SIZES) {
       try {

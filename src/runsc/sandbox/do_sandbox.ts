@@ -60,7 +60,7 @@ export async function runSandbox(conf: Config, spec: SandboxSpec): Promise<numbe
       argv: [process.execPath, ...SENTRY_NODE_ARGS, ...(process.env.TSVISOR_SENTRY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), entry, 'sandbox', '--spec-fd', String(SPEC_FD)],
       // TZ: with none, glibc would open /etc/localtime when a log line is
       // stamped, after the Sentry has given up opening files.
-      env: ['TZ=UTC', ...['TSVISOR_SECCOMP_LEARN', 'TSVISOR_TESTONLY_SENTRY_OPEN', 'TSVISOR_TESTONLY_MEMORY_LIMIT', 'TSVISOR_TESTONLY_MAX_TASKS', 'TSVISOR_TESTONLY_MAX_FILES'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)],
+      env: ['TZ=UTC', ...['TSVISOR_SECCOMP_LEARN', 'TSVISOR_NO_MEMFILE', 'TSVISOR_NO_CPU_BIND', 'TSVISOR_TESTONLY_SENTRY_OPEN', 'TSVISOR_TESTONLY_MEMORY_LIMIT', 'TSVISOR_TESTONLY_MAX_TASKS', 'TSVISOR_TESTONLY_MAX_FILES'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)],
       fds: [0, 1, 2, specFd, logFd, ...gofers.procs.map((p) => p.client.fd), ...(net ? [net.fd] : [])],
       hostNetwork: conf.network === 'host', dieWithParent: true, rootless: conf.rootless,
     });
