@@ -27,9 +27,10 @@ export const WAKE_SIGNAL = 61;
 /** A thread whose runs between stops average less than this (µs) is bound
  *  to the tracer's CPU: a stop and resume then need no wake-up of another
  *  CPU, which measured 5× dearer on a 2-vCPU VM (getppid 53 → 10 µs). */
-const BIND_BELOW_US = 300;
-/** Above this it may run on any CPU again (guest computation in parallel). */
-const UNBIND_ABOVE_US = 2000;
+const BIND_BELOW_US = 150;
+/** Above this it may run on any CPU again (guest computation in parallel);
+ *  in between a thread keeps its binding. */
+const UNBIND_ABOVE_US = 1000;
 /** While a bound thread runs, waits last at most this long (µs), so one that
  *  turned to computing is let go to other CPUs within about this time. */
 const CHECK_US = 4000;
