@@ -113,6 +113,9 @@ export interface Platform {
   /** getFPState/setFPState read and write the XSAVE area of a stopped thread. */
   getFPState(t: Thread): Uint8Array;
   setFPState(t: Thread, state: Uint8Array): void;
+  /** memoryUsage returns the bytes of guest memory the platform holds for
+   *  the sandbox (resident anonymous memory), when it can tell. Optional. */
+  memoryUsage?(): number;
   /** runningCount is how many threads are running on the host right now. */
   readonly runningCount: number;
   /** shutdown kills every guest thread. */

@@ -9,7 +9,7 @@
 // shared ranges are remapped MAP_PRIVATE (subprocess.ts), so parent and
 // child read the same file pages and get private copies when they write.
 
-import { closeSync, ftruncateSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import type { HostFile } from '../platform.js';
 import { MemFileSpace } from './memfile_space.js';
 import { native } from './native.js';
@@ -54,6 +54,15 @@ export class MemoryFile implements HostFile {
     }
     closeSync(fd);
     return null;
+  }
+
+  /** resident returns the bytes of guest memory the file holds now (its allocated blocks). */
+  resident(): number {
+    try {
+      return fstatSync(this.fd).blocks * 512;
+    } catch {
+      return 0;
+    }
   }
 
   hostFd(): number {

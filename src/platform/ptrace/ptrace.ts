@@ -159,6 +159,10 @@ export class PtracePlatform implements Platform {
     return this.master.as.fork(this.master);
   }
 
+  memoryUsage(): number {
+    return this.memfile?.resident() ?? 0;
+  }
+
   get runningCount(): number {
     return this.running;
   }

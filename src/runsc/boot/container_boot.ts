@@ -490,7 +490,10 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
     }
     const built = buildVFS(spec, o.bundle, log, handoff, conf);
     gofers = built.gofers;
-    const k = new Kernel({ platform, vfs: built.vfs, log, hostname: spec.hostname ?? os.hostname() });
+    // The spec's memory limit (docker run -m) is the guests' MemTotal and the Sentry's budget.
+    const memLimit = Number(spec.linux?.resources?.memory?.limit ?? 0);
+    const k = new Kernel({ platform, vfs: built.vfs, log, hostname: spec.hostname ?? os.hostname(),
+      memoryLimit: memLimit > 0 ? memLimit : undefined });
     if (spec.domainname) k.domainname = spec.domainname;
     // /proc/self/{uid,gid}_map show the spec's user namespace; oom_score_adj its process.oomScoreAdj.
     const userns = spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;

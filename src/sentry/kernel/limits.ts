@@ -48,6 +48,11 @@ export class SandboxLimits {
     if (o.maxFiles !== undefined && o.maxFiles > 0) this.maxFiles = o.maxFiles;
   }
 
+  /** limit is the configured memory limit of the sandbox (bytes), if any. */
+  get limit(): number | undefined {
+    return this.memoryLimit;
+  }
+
   /** memoryBudget is the smaller of a quarter of host RAM and the configured limit.
    *  Computed on first use: host /proc is readable only once the boot set it up. */
   get memoryBudget(): number {

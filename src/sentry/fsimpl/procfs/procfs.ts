@@ -13,7 +13,8 @@ import type { DirOps, Spec } from './synthetic.js';
 import { ProcFS, SynthDir, dir, file, link, rootOwner, sysctl, tableOps, text } from './synthetic.js';
 import { callerTask, taskDir } from './task.js';
 import { kernelIpcSysctls, mqueueSysctls, sysvipcTable } from './sysvipc.js';
-import { HOST_CPUS, hostLoadavg, hostMemory, readHostProcText } from '../../../platform/hostproc.js';
+import { HOST_CPUS, hostLoadavg, readHostProcText } from '../../../platform/hostproc.js';
+import { memInfo } from '../../kernel/meminfo.js';
 
 let cpuinfoCache: string | null = null;
 function cpuinfo(): string {
@@ -35,21 +36,21 @@ function uptimeSec(k: Kernel): number {
   return Number(process.hrtime.bigint() - k.bootTime) / 1e9;
 }
 
-function meminfo(): string {
+function meminfo(k: Kernel): string {
   const kb = (n: number) => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
-  const total = hostMemory().total;
-  const free = hostMemory().free;
+  const { total, free, anon, sentry } = memInfo(k.platform);
+  const used = total - free;
   const rows: [string, number][] = [
-    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
-    ['SwapCached', 0], ['Active', total - free], ['Inactive', 0], ['Active(anon)', total - free], ['Inactive(anon)', 0],
-    ['Active(file)', 0], ['Inactive(file)', 0], ['Unevictable', 0], ['Mlocked', 0], ['SwapTotal', 0], ['SwapFree', 0],
-    ['Dirty', 0], ['Writeback', 0], ['AnonPages', total - free], ['Mapped', 0], ['Shmem', 0], ['CommitLimit', total],
-    ['Committed_AS', total - free], ['VmallocTotal', 34359738367 * 1024], ['VmallocUsed', 0], ['VmallocChunk', 0],
+    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', sentry],
+    ['SwapCached', 0], ['Active', used], ['Inactive', 0], ['Active(anon)', anon], ['Inactive(anon)', 0],
+    ['Active(file)', sentry], ['Inactive(file)', 0], ['Unevictable', 0], ['Mlocked', 0], ['SwapTotal', 0], ['SwapFree', 0],
+    ['Dirty', 0], ['Writeback', 0], ['AnonPages', anon], ['Mapped', 0], ['Shmem', 0], ['CommitLimit', total],
+    ['Committed_AS', used], ['VmallocTotal', 34359738367 * 1024], ['VmallocUsed', 0], ['VmallocChunk', 0],
     ['AnonHugePages', 0], ['HugePages_Total', 0], ['HugePages_Free', 0], ['HugePages_Rsvd', 0], ['HugePages_Surp', 0],
     ['Hugepagesize', 2048 * 1024],
   ];
-  return rows.map(([k, v]) => (k.startsWith('HugePages_') ? `${(k + ':').padEnd(16)}${String(v).padStart(8)}\n`
-    : `${(k + ':').padEnd(16)}${kb(v)}\n`)).join('');
+  return rows.map(([key, v]) => (key.startsWith('HugePages_') ? `${(key + ':').padEnd(16)}${String(v).padStart(8)}\n`
+    : `${(key + ':').padEnd(16)}${kb(v)}\n`)).join('');
 }
 
 function statText(k: Kernel): string {
@@ -130,7 +131,7 @@ const rootTable: Record<string, Spec> = {
     for (const id of k.tasks.keys()) last = Math.max(last, id);
     return `${l.map((x) => x.toFixed(2)).join(' ')} 1/${k.tasks.size} ${last}\n`;
   }),
-  meminfo: file(() => meminfo()),
+  meminfo: file((c) => meminfo(kernelOf(c))),
   stat: file((c) => statText(kernelOf(c))),
   swaps: text('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
   uptime: file((c) => {

@@ -12,7 +12,8 @@ import { boottimeNs, NS_PER_SEC } from '../../kernel/time.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
 import { partial, supported, unimplemented } from '../syscalls.js';
 import { RLIMIT_NICE } from './sys_rlimit.js';
-import { hostLoadavg, hostMemory } from '../../../platform/hostproc.js';
+import { hostLoadavg } from '../../../platform/hostproc.js';
+import { memInfo } from '../../kernel/meminfo.js';
 
 /** The kernel release guests see: gVisor's choice, old enough that programs
  *  probing for features by version stay on well-trodden paths. */
@@ -100,8 +101,9 @@ export function sysinfo(t: Task, a: SyscallArgs): number {
   const up = boottimeNs();
   v.setBigInt64(0, up / NS_PER_SEC + (up % NS_PER_SEC ? 1n : 0n), true);
   hostLoadavg().forEach((l, i) => v.setBigUint64(8 + 8 * i, BigInt(Math.round(l * (1 << SI_LOAD_SHIFT))), true));
-  v.setBigUint64(32, BigInt(hostMemory().total), true);
-  v.setBigUint64(40, BigInt(hostMemory().free), true);
+  const mem = memInfo(t.kernel.platform);
+  v.setBigUint64(32, BigInt(mem.total), true);
+  v.setBigUint64(40, BigInt(mem.free), true);
   let procs = 0;
   for (const o of t.kernel.tasks.values()) if (o.state !== TaskState.Dead) procs++;
   v.setUint16(80, Math.min(procs, 0xffff), true);
