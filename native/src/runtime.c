@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -73,9 +74,19 @@ static napi_value Flock(napi_env env, napi_callback_info info) {
   return RET_ERRNO(flock(arg_i32(env, argv[0]), arg_i32(env, argv[1])));
 }
 
+/* exitNow(code): ends the process at once (exit_group), skipping Node's
+ * teardown, which joins libuv's pool threads: one parked in a blocking read
+ * of a host terminal, pipe or TAP device would hold the exit until input came. */
+static napi_value ExitNow(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  syscall(SYS_exit_group, arg_i32(env, argv[0]));
+  return num(env, -1);
+}
+
 void register_runtime(napi_env env, napi_value exports) {
   export_fn(env, exports, "unixListen", UnixListen);
   export_fn(env, exports, "unixAccept", UnixAccept);
   export_fn(env, exports, "unixConnect", UnixConnect);
   export_fn(env, exports, "flock", Flock);
+  export_fn(env, exports, "exitNow", ExitNow);
 }

@@ -80,10 +80,11 @@ function userError(e: unknown): e is Error {
   return e instanceof RuntimeError || e instanceof SpecError || e instanceof FlagError;
 }
 
-/** runCli runs the command process.argv names and exits with its status. */
-export function runCli(commands: Commands): void {
+/** runCli runs the command process.argv names and exits with its status
+ *  (through exit, process.exit unless given). */
+export function runCli(commands: Commands, exit: (code: number) => void = (code) => process.exit(code)): void {
   main(commands, process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => exit(code),
     async (e: unknown) => {
       const msg = userError(e) ? e.message : e instanceof Error ? e.stack ?? e.message : String(e);
       if (conf) (await import('./cmd/log.js')).logError(conf, msg);

@@ -4,6 +4,7 @@
 
 import { INTERNAL_HELP, runCli } from './cli.js';
 import type { Commands } from './cli.js';
+import { native } from '../platform/ptrace/native.js';
 
 /** SENTRY_COMMANDS: internal, started by runsc (create, do) or by hand for diagnosis. */
 const SENTRY_COMMANDS: Commands = {
@@ -15,4 +16,8 @@ const SENTRY_COMMANDS: Commands = {
     load: async () => { const m = await import('../gofer/gofer.js'); return (_ctx, a) => m.runGofer(a); } },
 };
 
-runCli(SENTRY_COMMANDS);
+// A sandbox process ends without Node's teardown: its pool threads may be
+// parked in blocking reads of host stdio or a TAP device, which the teardown
+// would wait for (until the user typed a key, or a packet came). Its output
+// is written synchronously, and it has no exit handlers.
+runCli(SENTRY_COMMANDS, (code) => native.exitNow(code));

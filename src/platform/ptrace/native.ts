@@ -73,6 +73,8 @@ export interface Native {
   unixAccept(fd: number): number;
   /** unixConnect returns a blocking AF_UNIX stream socket connected to path. */
   unixConnect(path: string): number;
+  /** exitNow ends the process with code at once (exit_group), without Node's teardown. */
+  exitNow(code: number): never;
   /** flock applies flock(2) operation op (LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8). */
   flock(fd: number, op: number): number;
   /** spawnNs is spawn through clone(cloneFlags): the child waits before exec until out[0] (returned) is closed.
