@@ -170,6 +170,11 @@ export function doMmap(mm: MemoryManager, o: MmapOpts): number {
       throw linuxerr.EINVAL;
     }
     if (!file.readable) throw linuxerr.EACCES;
+    if (shared && file.impl.writeSealed?.()) {
+      // A write-sealed memfd (Linux's seal_check_write): no writable shared mapping, now or by mprotect.
+      if (o.prot & m.PROT_WRITE) throw linuxerr.EPERM;
+      maxProt &= ~m.PROT_WRITE;
+    }
     stat = file.stat();
     const fmt = stat.mode & S_IFMT;
     const host = o.copy && !shared ? null : (file.impl.mappable?.() ?? null);

@@ -75,6 +75,8 @@ export interface FileDescriptionImpl {
   readonly waitQueue?: WaitQueue;
   /** mappable returns a host file the MM can map into guest memory, if any. */
   mappable?(): HostFile | null;
+  /** writeSealed, if true, refuses writable shared mappings (memfd write seals). */
+  writeSealed?(): boolean;
   /** truncate implements ftruncate(2). */
   truncate?(fd: FileDescription, size: number): void;
   /** sync implements fsync(2). */

@@ -11,6 +11,7 @@ import { emptyStat } from '../../vfs/file_description.js';
 import type { Caller, FileSystem, Opened, SetAttr, Statfs } from '../../vfs/inode.js';
 import { Inode, allocAnonDev, now } from '../../vfs/inode.js';
 import { CAP_FOWNER, hasCap } from '../../vfs/permissions.js';
+import { isTask } from '../../vfs/special.js';
 import { EVENT_IN, EVENT_OUT, WaitQueue } from '../../vfs/waiter.js';
 
 /** MQUEUE_MAGIC is statfs's f_type of mqueue (include/uapi/linux/magic.h). */
@@ -24,6 +25,26 @@ export const HARD_MSGSIZEMAX = 16 * 1024 * 1024;
 export const MQ_PRIO_MAX = 32768;
 /** Every queue file reports this size (FILENT_SIZE). */
 const FILENT_SIZE = 80;
+
+const RLIMIT_MSGQUEUE = 12;
+/** sizeof(struct msg_msg) and of struct posix_msg_tree_node on x86-64: Linux
+ *  charges a queue's bookkeeping to RLIMIT_MSGQUEUE along with its bytes. */
+const MSG_MSG_SIZE = 48;
+const MSG_TREE_NODE_SIZE = 48;
+
+/** queueBytes is what a queue of maxmsg messages of msgsize bytes costs against RLIMIT_MSGQUEUE. */
+export function queueBytes(maxmsg: number, msgsize: number): number {
+  return maxmsg * MSG_MSG_SIZE + Math.min(maxmsg, MQ_PRIO_MAX) * MSG_TREE_NODE_SIZE + maxmsg * msgsize;
+}
+
+/** Bytes of live queues charged to each real uid (mq_overview(7)). */
+const chargedBytes = new Map<number, number>();
+
+function uncharge(uid: number, bytes: number): void {
+  const left = (chargedBytes.get(uid) ?? 0) - bytes;
+  if (left > 0) chargedBytes.set(uid, left);
+  else chargedBytes.delete(uid);
+}
 
 export const SIGEV_SIGNAL = 0;
 export const SIGEV_NONE = 1;
@@ -106,7 +127,18 @@ export class MessageQueue {
 
 /** MqFile is an open queue (from mq_open or open). */
 export class MqFile implements FileDescriptionImpl {
-  constructor(readonly node: QueueInode) {}
+  private released = false;
+
+  constructor(readonly node: QueueInode) {
+    node.opens++;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.node.opens--;
+    this.node.maybeFree();
+  }
 
   get queue(): MessageQueue {
     return this.node.queue;
@@ -158,6 +190,11 @@ export class QueueInode extends Inode {
   private mode_: number;
   private uid_: number;
   private gid_: number;
+  /** Open descriptions and whether a name remains: the charge goes with both (Linux's evict). */
+  opens = 0;
+  unlinked = false;
+  /** The RLIMIT_MSGQUEUE charge: real uid and bytes (null once returned). */
+  charge: { uid: number; bytes: number } | null = null;
 
   constructor(readonly fs: FileSystem, readonly queue: MessageQueue, mode: number, uid: number, gid: number) {
     super();
@@ -196,6 +233,13 @@ export class QueueInode extends Inode {
   override open(c: Caller, flags: number): Opened {
     void c; void flags;
     return new MqFile(this);
+  }
+
+  /** maybeFree returns the charge once the queue has no name and no open file. */
+  maybeFree(): void {
+    if (!this.unlinked || this.opens > 0 || !this.charge) return;
+    uncharge(this.charge.uid, this.charge.bytes);
+    this.charge = null;
   }
 }
 
@@ -237,7 +281,15 @@ export class MqueueRoot extends Inode {
   /** createQueue makes queue name (mode without umask applied yet: the caller did). */
   createQueue(c: Caller, name: string, mode: number, maxmsg: number, msgsize: number): QueueInode {
     if (this.queues.has(name)) throw linuxerr.EEXIST;
+    // RLIMIT_MSGQUEUE: the creator's real uid pays for the queue until it goes.
+    const uid = c.creds.uid;
+    const bytes = queueBytes(maxmsg, msgsize);
+    const limit = isTask(c) ? c.tg.rlimits[RLIMIT_MSGQUEUE]?.[0] ?? Infinity : Infinity;
+    const total = (chargedBytes.get(uid) ?? 0) + bytes;
+    if (total > limit) throw linuxerr.EMFILE;
     const q = new QueueInode(this.fs, new MessageQueue(maxmsg, msgsize), mode, c.creds.fsuid, c.creds.fsgid);
+    chargedBytes.set(uid, total);
+    q.charge = { uid, bytes };
     this.queues.set(name, q);
     this.time = now();
     return q;
@@ -255,6 +307,8 @@ export class MqueueRoot extends Inode {
     if (c.creds.fsuid !== q.uid && c.creds.fsuid !== this.uid && !hasCap(c.creds, CAP_FOWNER)) throw linuxerr.EPERM;
     this.queues.delete(name);
     this.time = now();
+    q.unlinked = true;
+    q.maybeFree();
   }
 }
 

@@ -9,6 +9,10 @@ import type { Inode } from '../../vfs/inode.js';
 import { now } from '../../vfs/inode.js';
 import { seekPosition } from '../../vfs/impls.js';
 import type { TmpfsFile } from './tmpfs.js';
+import { writeSealed } from './seals.js';
+
+/** TMPFS_MAGIC (tmpfs.ts has it too; importing it here would be circular). */
+const TMPFS_MAGIC = 0x01021994;
 
 export class TmpfsFileImpl implements FileDescriptionImpl {
   readonly file: TmpfsFile;
@@ -52,6 +56,17 @@ export class TmpfsFileImpl implements FileDescriptionImpl {
   }
 
   sync(): void {}
+
+  /** sealable reports whether fcntl's seal commands apply: a file of a real
+   *  tmpfs (memfds are), not one seen through an overlay or sysfs. */
+  get sealable(): boolean {
+    return this.statAs === this.file && this.file.fs.magic === TMPFS_MAGIC;
+  }
+
+  /** writeSealed refuses new writable shared mappings (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE). */
+  writeSealed(): boolean {
+    return writeSealed(this.file.seals);
+  }
 
   mappable(): HostFile {
     return this.file.data.hostFile;

@@ -19,6 +19,7 @@ import { openSpecial } from '../../vfs/special.js';
 import { sandboxLimits } from '../../kernel/limits.js';
 import { FileData } from './file_data.js';
 import { TmpfsFileImpl } from './regular_file.js';
+import { F_SEAL_SEAL, checkChmod, checkResize, writeLength } from './seals.js';
 
 export const TMPFS_MAGIC = 0x01021994;
 const PAGE = 4096;
@@ -168,6 +169,7 @@ export abstract class TmpfsNode extends Inode {
 
   override setattr(c: Caller, a: SetAttr): void {
     void c;
+    this.checkSeals(a);
     if (a.size !== undefined) this.truncate(a.size);
     if (a.mode !== undefined) this.mode_ = (this.mode_ & linux.S_IFMT) | (a.mode & 0o7777);
     if (a.uid !== undefined) this.uid_ = a.uid;
@@ -180,6 +182,11 @@ export abstract class TmpfsNode extends Inode {
   protected truncate(size: number): void {
     void size;
     throw linuxerr.EINVAL;
+  }
+
+  /** checkSeals refuses a change the file's seals forbid (regular files only). */
+  protected checkSeals(a: SetAttr): void {
+    void a;
   }
 
   /** Extended attributes, by full name (made on first set). */
@@ -398,6 +405,9 @@ export class TmpfsFile extends TmpfsNode {
    *  write far ahead, or made by an extending truncate) cost nothing. */
   private charged = 0;
   private watermark = 0;
+  /** seals are the file's F_SEAL_* set; a tmpfs file starts sealed against
+   *  sealing (Linux's shmem inodes), memfd_create opens it up. */
+  seals = F_SEAL_SEAL;
 
   override get size(): number {
     return this.data.size;
@@ -415,6 +425,8 @@ export class TmpfsFile extends TmpfsNode {
 
   write(src: Uint8Array, pos: number): number {
     if (src.length === 0) return 0;
+    const allowed = writeLength(this.seals, this.data.size, pos, src.length);
+    if (allowed < src.length) src = src.subarray(0, allowed);
     const end = pos + src.length;
     if (end > Number.MAX_SAFE_INTEGER) throw linuxerr.EFBIG;
     const last = Math.ceil(end / PAGE);
@@ -427,6 +439,12 @@ export class TmpfsFile extends TmpfsNode {
     const n = this.data.write(src, pos);
     this.mtime = this.ctime = now();
     return n;
+  }
+
+  protected override checkSeals(a: SetAttr): void {
+    if (this.seals === F_SEAL_SEAL) return;
+    if (a.size !== undefined) checkResize(this.seals, this.data.size, a.size);
+    if (a.mode !== undefined) checkChmod(this.seals, this.mode_, a.mode);
   }
 
   protected override truncate(size: number): void {

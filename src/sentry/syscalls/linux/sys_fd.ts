@@ -16,6 +16,7 @@ import type { FileDescription } from '../../vfs/file_description.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
 import { partial, supported } from '../syscalls.js';
 import { nofile } from './sys_pipe.js';
+import { fcntlAddSeals, fcntlGetSeals } from './sys_memfd.js';
 import { waitAny } from './sys_poll.js';
 import { getFile } from './sys_read_write.js';
 
@@ -381,9 +382,9 @@ export function fcntl(t: Task, a: SyscallArgs): number | Promise<number> {
       t.kernel.log.warnOnce('fcntl-notify', 'fcntl F_NOTIFY (dnotify) is not supported');
       throw linuxerr.EINVAL;
     case linux.F_ADD_SEALS:
+      return fcntlAddSeals(t, f, a.uint(2));
     case linux.F_GET_SEALS:
-      // Only memfds take seals.
-      throw linuxerr.EINVAL;
+      return fcntlGetSeals(f);
     default:
       t.kernel.log.warnOnce(`fcntl:${cmd}`, `unsupported fcntl command ${cmd}`);
       throw linuxerr.EINVAL;
@@ -420,6 +421,6 @@ export const syscalls: SyscallEntries = {
   [SYSNO.dup]: supported('dup', dup),
   [SYSNO.dup2]: supported('dup2', dup2),
   [SYSNO.dup3]: supported('dup3', dup3),
-  [SYSNO.fcntl]: partial('fcntl', fcntl, 'no leases, dnotify, seals; O_ASYNC/F_SETOWN recorded without SIGIO; no EDEADLK detection'),
+  [SYSNO.fcntl]: partial('fcntl', fcntl, 'no leases, dnotify; O_ASYNC/F_SETOWN recorded without SIGIO; no EDEADLK detection'),
   [SYSNO.flock]: supported('flock', flock),
 };

@@ -1,13 +1,17 @@
 // memfd_create(2): an anonymous regular file in the kernel's internal tmpfs
-// (Linux's shmem mount), mappable MAP_SHARED like any tmpfs file.
+// (Linux's shmem mount), mappable MAP_SHARED like any tmpfs file, and the
+// fcntl seal commands (F_ADD_SEALS, F_GET_SEALS) on such files.
 
 import * as linuxerr from '../../../abi/linux/errno.js';
 import * as linux from '../../../abi/linux/file.js';
+import { PROT_WRITE } from '../../../abi/linux/mm.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
 import { TmpfsFileImpl } from '../../fsimpl/tmpfs/regular_file.js';
+import { F_SEAL_EXEC, addSeals } from '../../fsimpl/tmpfs/seals.js';
 import { Tmpfs, TmpfsFile } from '../../fsimpl/tmpfs/tmpfs.js';
 import type { Task } from '../../kernel/task.js';
 import { FileDescription } from '../../vfs/file_description.js';
+import { Mount } from '../../vfs/mount.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
 import { partial } from '../syscalls.js';
 import { nofile } from './sys_pipe.js';
@@ -21,6 +25,7 @@ export const MFD_EXEC = 0x10;
 const MFD_NAME_MAX = 249;
 
 let internal: Tmpfs | null = null;
+let internalMount: Mount | null = null;
 
 /** shmemFS is the internal tmpfs that holds memfds and SysV shared memory
  *  (never mounted, so no path reaches it). Its size is the sandbox budget's. */
@@ -43,6 +48,14 @@ export function openShmemFile(file: TmpfsFile, flags: number, path: string): Fil
   return new FileDescription(new TmpfsFileImpl(file, file), flags | linux.O_LARGEFILE, path);
 }
 
+/** shmemMount is the internal tmpfs's (never attached) mount: memfds have a
+ *  place in it, so ftruncate, fallocate, fchmod and fexecve reach the inode. */
+function shmemMount(): Mount {
+  const fs = shmemFS();
+  internalMount ??= new Mount(fs, fs.root, null, null, false);
+  return internalMount;
+}
+
 /** memfdCreate implements Linux syscall memfd_create(2). */
 export function memfdCreate(t: Task, a: SyscallArgs): number {
   const nameAddr = a.ptr(0);
@@ -60,11 +73,13 @@ export function memfdCreate(t: Task, a: SyscallArgs): number {
   } catch (e) {
     throw e === linuxerr.ENAMETOOLONG ? linuxerr.EINVAL : e;
   }
-  if (flags & MFD_ALLOW_SEALING) {
-    t.kernel.log.warnOnce('memfd:seals', 'memfd_create MFD_ALLOW_SEALING: seals are not supported (F_ADD_SEALS fails with EINVAL)');
-  }
+  // vm.memfd_noexec is 0 in the sandbox: without a flag a memfd is executable.
   const mode = flags & MFD_NOEXEC_SEAL ? 0o666 : 0o777;
-  const { fd } = newShmemFile(t, mode, linux.O_RDWR, `/memfd:${name} (deleted)`);
+  const { file, fd } = newShmemFile(t, mode, linux.O_RDWR, `/memfd:${name} (deleted)`);
+  // Linux 6.x: MFD_NOEXEC_SEAL seals the exec bits and allows sealing.
+  if (flags & MFD_NOEXEC_SEAL) file.seals = F_SEAL_EXEC;
+  else if (flags & MFD_ALLOW_SEALING) file.seals = 0;
+  fd.dentry = { mnt: shmemMount(), node: file };
   try {
     return t.fdTable.newFD(fd, (flags & MFD_CLOEXEC) !== 0, 0, nofile(t));
   } finally {
@@ -72,6 +87,45 @@ export function memfdCreate(t: Task, a: SyscallArgs): number {
   }
 }
 
+/** sealableFile returns the tmpfs file whose seals f's fcntl commands work on, or null. */
+function sealableFile(f: FileDescription): TmpfsFile | null {
+  const impl = f.impl;
+  return impl instanceof TmpfsFileImpl && impl.sealable ? impl.file : null;
+}
+
+/** writablyMapped reports whether some address space maps file shared with
+ *  write permission possible (Linux's i_mmap_writable: VM_SHARED|VM_MAYWRITE,
+ *  whatever the current protection). */
+function writablyMapped(t: Task, file: TmpfsFile): boolean {
+  const seen = new Set<unknown>();
+  for (const task of t.kernel.tasks.values()) {
+    if (seen.has(task.mm)) continue;
+    seen.add(task.mm);
+    for (const v of task.mm.mappings()) {
+      if (!v.shared || !(v.maxProt & PROT_WRITE)) continue;
+      const impl = v.file?.impl;
+      if (impl instanceof TmpfsFileImpl && impl.file === file) return true;
+    }
+  }
+  return false;
+}
+
+/** fcntlAddSeals implements fcntl(fd, F_ADD_SEALS, seals) on f. */
+export function fcntlAddSeals(t: Task, f: FileDescription, seals: number): number {
+  if (!f.writable) throw linuxerr.EPERM;
+  const file = sealableFile(f);
+  if (!file) throw linuxerr.EINVAL;
+  file.seals = addSeals(file.seals, seals >>> 0, file.mode, () => writablyMapped(t, file));
+  return 0;
+}
+
+/** fcntlGetSeals implements fcntl(fd, F_GET_SEALS) on f. */
+export function fcntlGetSeals(f: FileDescription): number {
+  const file = sealableFile(f);
+  if (!file) throw linuxerr.EINVAL;
+  return file.seals;
+}
+
 export const syscalls: SyscallEntries = {
-  [SYSNO.memfd_create]: partial('memfd_create', memfdCreate, 'no file seals, no MFD_HUGETLB'),
+  [SYSNO.memfd_create]: partial('memfd_create', memfdCreate, 'no MFD_HUGETLB'),
 };
