@@ -6,6 +6,7 @@
 
 import { REG } from '../../abi/linux/ptrace.js';
 import { RegsDirty } from '../../platform/platform.js';
+import type { ExecAt } from '../loader/loader.js';
 import { load } from '../loader/loader.js';
 import { MemoryManager } from '../mm/mm.js';
 import type { SyscallResult } from '../syscalls/syscalls.js';
@@ -21,13 +22,13 @@ import { execTimers } from './timers.js';
 const ZEROED = [REG.r15, REG.r14, REG.r13, REG.r12, REG.rbp, REG.rbx, REG.r11, REG.r10, REG.r9, REG.r8,
   REG.rax, REG.rcx, REG.rdx, REG.rsi, REG.rdi, REG.fs_base, REG.gs_base];
 
-export function execve(t: Task, path: string, argv: string[], envp: string[]): SyscallResult {
+export function execve(t: Task, path: string, argv: string[], envp: string[], at?: ExecAt): SyscallResult {
   const k = t.kernel;
   const thread = k.platform.newAddressSpace();
   const mm = new MemoryManager(thread.as);
   let res;
   try {
-    res = load(t, mm, path, argv, envp);
+    res = load(t, mm, path, argv, envp, at);
   } catch (e) {
     thread.as.release();
     throw e;

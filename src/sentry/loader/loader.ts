@@ -4,7 +4,7 @@
 
 import { getRandomValues } from 'node:crypto';
 import * as linuxerr from '../../abi/linux/errno.js';
-import { AT_FDCWD, O_RDONLY, S_IFMT, S_IFREG } from '../../abi/linux/file.js';
+import { AT_FDCWD, O_NOFOLLOW, O_RDONLY, S_IFMT, S_IFREG } from '../../abi/linux/file.js';
 import * as m from '../../abi/linux/mm.js';
 import type { Credentials } from '../kernel/creds.js';
 import { execCreds } from '../kernel/setid.js';
@@ -74,8 +74,9 @@ function readAt(file: FileDescription, len: number, offset: number): Uint8Array 
 }
 
 /** openExec opens path as execve does: a regular file the task may execute. */
-function openExec(t: Task, path: string): FileDescription {
-  const file = t.kernel.vfs.openAt(t, AT_FDCWD, path, O_RDONLY, 0);
+function openExec(t: Task, path: string, at: ExecAt = CWD): FileDescription {
+  const flags = O_RDONLY | (at.noFollow ? O_NOFOLLOW : 0);
+  const file = t.kernel.vfs.openAt(t, at.dirfd, path, flags, 0, 0, at.emptyPath);
   try {
     const st = file.stat();
     if ((st.mode & S_IFMT) !== S_IFREG) throw linuxerr.EACCES;
@@ -178,19 +179,43 @@ function randomizeOff(t: Task): boolean {
   return (p & ADDR_NO_RANDOMIZE) !== 0;
 }
 
+/** ExecAt says where execveat(2) finds the file: relative to dirfd, or
+ *  dirfd's own file (emptyPath); noFollow refuses a final symlink. */
+export interface ExecAt {
+  dirfd: number;
+  emptyPath: boolean;
+  noFollow: boolean;
+  /** fdCloexec: dirfd is close-on-exec, so a script's interpreter could not open /dev/fd/N. */
+  fdCloexec: boolean;
+}
+
+const CWD: ExecAt = { dirfd: AT_FDCWD, emptyPath: false, noFollow: false, fdCloexec: false };
+
+/** execFilename is the name Linux gives an execveat(2) image: the path, or
+ *  /dev/fd/N[/path] when it is found through a directory fd. */
+export function execFilename(path: string, at: ExecAt): string {
+  if (path.startsWith('/') || at.dirfd === AT_FDCWD) return path;
+  return path === '' && at.emptyPath ? `/dev/fd/${at.dirfd}` : `/dev/fd/${at.dirfd}/${path}`;
+}
+
 /** load builds a new process image for path in mm (a new MemoryManager over a fresh address space). */
-export function load(t: Task, mm: MemoryManager, path: string, argvIn: string[], envp: string[]): LoadResult {
+export function load(t: Task, mm: MemoryManager, pathIn: string, argvIn: string[], envp: string[],
+  at: ExecAt = CWD): LoadResult {
   // Linux 5.18+: an empty argv becomes [""], so argv[0] always exists.
   let argv = argvIn.length === 0 ? [''] : [...argvIn];
-  const filename = path;
+  const filename = execFilename(pathIn, at);
+  let path = filename;
   const opened: FileDescription[] = [];
   try {
     // Follow "#!" lines: at most MAX_REWRITES of them.
-    let file = openExec(t, path);
+    let file = openExec(t, pathIn, at);
     opened.push(file);
     let head = readAt(file, BINPRM_BUF_SIZE, 0);
     for (let depth = 0; isScript(head); depth++) {
       if (depth >= MAX_REWRITES) throw linuxerr.ELOOP;
+      // The interpreter opens the script by name: /dev/fd/N of a
+      // close-on-exec fd is gone by then (Linux's BINPRM_FLAGS_PATH_INACCESSIBLE).
+      if (depth === 0 && at.fdCloexec && filename.startsWith('/dev/fd/')) throw linuxerr.ENOENT;
       const sb = parseShebang(head);
       argv = [sb.interp, ...(sb.arg !== null ? [sb.arg] : []), path, ...argv.slice(1)];
       path = sb.interp;

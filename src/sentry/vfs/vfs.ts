@@ -156,8 +156,9 @@ export class VFS {
   /** openAt opens path relative to dirfd. The returned description holds one
    *  reference for the caller (see the top of this file). A FIFO opens
    *  without waiting for its other end. */
-  openAt(c: Caller, dirfd: number, path: string, flags: number, mode: number, resolve = 0): FileDescription {
-    return this.open(c, dirfd, path, flags, mode, resolve, false) as FileDescription;
+  openAt(c: Caller, dirfd: number, path: string, flags: number, mode: number, resolve = 0,
+    emptyPath = false): FileDescription {
+    return this.open(c, dirfd, path, flags, mode, resolve, false, emptyPath) as FileDescription;
   }
 
   /** openAtWait is openAt for open(2): a blocking FIFO open waits for the
@@ -168,12 +169,13 @@ export class VFS {
   }
 
   private open(c: Caller, dirfd: number, path: string, flags: number, mode: number, resolve: number,
-    wait: boolean): FileDescription | Promise<FileDescription> {
+    wait: boolean, emptyPath = false): FileDescription | Promise<FileDescription> {
     if ((flags & linux.O_TMPFILE) === linux.O_TMPFILE) return this.openTmpfile(c, dirfd, path, flags, mode);
     if (flags & linux.O_PATH) flags &= linux.O_PATH | linux.O_DIRECTORY | linux.O_NOFOLLOW | linux.O_CLOEXEC;
     const creat = (flags & linux.O_CREAT) !== 0;
     if (creat && (flags & linux.O_DIRECTORY)) throw linuxerr.EINVAL;
-    const w = newWalker(c, dirfd, path, false, resolve);
+    // emptyPath (execveat's AT_EMPTY_PATH): path '' opens dirfd's own file again.
+    const w = newWalker(c, dirfd, path, emptyPath, resolve);
     const follow = (flags & linux.O_NOFOLLOW) === 0;
     let loc: Loc;
     let dir: Loc | null = null;
@@ -182,6 +184,10 @@ export class VFS {
     /** The path a magic link (/proc/self/fd/N) led to, as it reads. */
     let magicPath = '';
     for (;;) {
+      if (emptyPath && path === '') {
+        loc = w.loc;
+        break;
+      }
       name = w.resolveParent();
       if (isSpecialName(name)) {
         if (creat) throw linuxerr.EISDIR;

@@ -3,6 +3,7 @@
 
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { SIGCHLD, SIGCONT } from '../../../abi/linux/signal.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../../abi/linux/file.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
 import * as signals from '../../kernel/signals.js';
 import * as kclone from '../../kernel/task_clone.js';
@@ -86,19 +87,18 @@ export function execve(t: Task, a: SyscallArgs): SyscallResult {
   return doExecve(t, path, argv, envp);
 }
 
-/** execveat implements Linux syscall execveat(2) for AT_FDCWD and absolute paths. */
+/** execveat implements Linux syscall execveat(2). */
 export function execveat(t: Task, a: SyscallArgs): SyscallResult {
   const dirfd = a.int(0);
   const path = t.mm.copyInString(a.ptr(1));
+  const argv = t.mm.copyInStringVec(a.ptr(2));
+  const envp = t.mm.copyInStringVec(a.ptr(3));
   const flags = a.int(4);
-  if (flags & ~(0x100 | 0x1000)) throw linuxerr.EINVAL;
-  let full = path;
-  if (path === '' && (flags & 0x1000)) {
-    full = t.fdTable.get(dirfd).path;
-  } else if (!path.startsWith('/') && dirfd !== -100) {
-    full = t.fdTable.get(dirfd).path + '/' + path;
-  }
-  return doExecve(t, full, t.mm.copyInStringVec(a.ptr(2)), t.mm.copyInStringVec(a.ptr(3)));
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw linuxerr.EINVAL;
+  const emptyPath = (flags & AT_EMPTY_PATH) !== 0 && path === '';
+  let fdCloexec = false;
+  if (dirfd !== AT_FDCWD && !path.startsWith('/')) fdCloexec = t.fdTable.getCloexec(dirfd);
+  return doExecve(t, path, argv, envp, { dirfd, emptyPath, noFollow: (flags & AT_SYMLINK_NOFOLLOW) !== 0, fdCloexec });
 }
 
 /** exit implements Linux syscall exit(2): this thread only. */
