@@ -38,10 +38,29 @@ function lookPath(cmd: string, envPath: string, root: string): string {
 /** callerEnviron is runsc's environment in its original order (process.env reorders it). */
 function callerEnviron(): string[] {
   try {
-    return readFileSync('/proc/self/environ', 'latin1').split('\0').filter((e) => e.includes('='));
+    return undoLauncherEnv(readFileSync('/proc/self/environ', 'latin1').split('\0').filter((e) => e.includes('=')));
   } catch {
     return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   }
+}
+
+/** undoLauncherEnv restores what bin/runsc's shebang changed: it emptied
+ *  NODE_EXTRA_CA_CERTS (in place) and saved its value in TSVISOR_CA_CERTS
+ *  (appended). */
+export function undoLauncherEnv(env: string[]): string[] {
+  const savedAt = env.findIndex((e) => e.startsWith('TSVISOR_CA_CERTS='));
+  if (savedAt < 0) return env;
+  const saved = env[savedAt].slice('TSVISOR_CA_CERTS='.length);
+  const out: string[] = [];
+  for (const [i, e] of env.entries()) {
+    if (i === savedAt) continue;
+    if (e === 'NODE_EXTRA_CA_CERTS=') {
+      if (saved) out.push(`NODE_EXTRA_CA_CERTS=${saved}`);
+      continue;
+    }
+    out.push(e);
+  }
+  return out;
 }
 
 export async function doCmd(conf: Config, args: string[]): Promise<number> {
