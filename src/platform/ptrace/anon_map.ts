@@ -3,6 +3,8 @@
 // Sentry copies to and from these parts through its own mapping of the file.
 // A sorted array, as the VMA set: hundreds of pieces, not millions.
 
+import { firstEndingAbove } from '../ranges.js';
+
 /** Piece is one range of guest addresses backed by the memory file. */
 export interface Piece {
   start: number;
@@ -34,14 +36,7 @@ export class AnonMap {
   }
 
   private index(addr: number): number {
-    let lo = 0;
-    let hi = this.ps.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ps[mid].end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstEndingAbove(this.ps, addr);
   }
 
   /** find returns the piece holding addr. */

@@ -9,7 +9,10 @@
 // sparse), so the room costs nothing; once the top is reached, freed ranges
 // are reused first-fit.
 
+import { firstEndingAbove } from '../ranges.js';
+
 const PAGE = 4096;
+
 /** Room left after a new range for it to grow into: its own size, up to this. */
 const MAX_ROOM = 64 * 1024 * 1024;
 
@@ -93,14 +96,7 @@ export class MemFileSpace {
 
   /** index returns the first segment ending above off. */
   private index(off: number): number {
-    let lo = 0;
-    let hi = this.segs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segs[mid].end <= off) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstEndingAbove(this.segs, off);
   }
 
   /** addRef adds d to the count of [start, end); a fresh range (d = 1 over no segment) is created. */

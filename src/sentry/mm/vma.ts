@@ -4,6 +4,7 @@
 // A sorted array is enough: processes have hundreds of mappings, not millions.
 
 import type { HostFile } from '../../platform/platform.js';
+import { firstEndingAbove } from '../../platform/ranges.js';
 import type { FileDescription } from '../vfs/file_description.js';
 
 /** Vma is one mapping [start, end), page-aligned. */
@@ -72,14 +73,7 @@ export class VmaSet {
 
   /** index returns the index of the first vma whose end is above addr. */
   private index(addr: number): number {
-    let lo = 0;
-    let hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.vmas[mid].end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstEndingAbove(this.vmas, addr);
   }
 
   /** find returns the vma containing addr, if any. */
