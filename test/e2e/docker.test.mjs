@@ -197,6 +197,30 @@ test('docker stop: SIGKILL after the timeout when SIGTERM is ignored', { skip },
   assert.equal(docker(['inspect', '-f', '{{.State.ExitCode}}', name]).stdout.trim(), '137');
 });
 
+test('user-defined network: container names resolve through Docker\'s embedded DNS (127.0.0.11)', { skip }, () => {
+  const net = uniq('net');
+  const web = uniq('web');
+  try {
+    const mk = docker(['network', 'create', net]);
+    assert.equal(mk.code, 0, mk.stderr);
+    const srv = docker(['run', '-d', '--name', web, '--network', net, `--runtime=${RUNTIME}`, IMAGE,
+      'sh', '-c', 'mkdir -p /www && echo hello-by-name > /www/index.html && exec httpd -f -p 80 -h /www']);
+    assert.equal(srv.code, 0, srv.stderr);
+    // busybox's nslookup asks the server itself; wget goes through glibc's getaddrinfo (sendmmsg, IP_RECVERR).
+    const script = `grep -q '^nameserver 127.0.0.11' /etc/resolv.conf || { cat /etc/resolv.conf; exit 10; }
+      for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://${web}/ 2>/dev/null && break; sleep 1; done
+      nslookup ${web} 127.0.0.11 >/dev/null || exit 11
+      nslookup no-such-name-${process.pid} >/dev/null 2>&1 && exit 12
+      exit 0`;
+    const r = run(['--network', net], ['sh', '-c', script]);
+    assert.equal(r.stdout, 'hello-by-name\n', r.stderr);
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  } finally {
+    docker(['rm', '-f', web]);
+    docker(['network', 'rm', net]);
+  }
+});
+
 test('ctr run through the runc v2 shim with --runc-binary', { skip: skip || (spawnSync('ctr', ['--version']).status !== 0 && 'no ctr') }, () => {
   const env = { ...process.env, CONTAINERD_ADDRESS: '/var/run/docker/containerd/containerd.sock', CONTAINERD_NAMESPACE: 'tsv-test' };
   const ctr = (args, o = {}) => {

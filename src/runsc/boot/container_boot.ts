@@ -25,6 +25,7 @@ import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS } from './launch.js';
 import { Kernel } from '../../sentry/kernel/kernel.js';
 import { enableHostNetwork } from '../../sentry/socket/hostinet/hostinet.js';
 import { configureNetwork } from '../../sentry/socket/netstack/stack.js';
+import { refreshGuestFiles } from './guest_network.js';
 import { Log } from '../../sentry/kernel/log.js';
 import type { Task } from '../../sentry/kernel/task.js';
 import { TaskState } from '../../sentry/kernel/task.js';
@@ -314,7 +315,16 @@ class Sandbox {
         used.add(fd);
         return { ...i, fd };
       });
-      configureNetwork(this.k, { interfaces, routes: cfg.routes });
+      let dnsRelay = cfg.dnsRelay;
+      if (dnsRelay) {
+        const fd = fds[dnsRelay.fd];
+        if (fd === undefined || used.has(fd)) throw new Error(`network: no fd ${dnsRelay.fd} for the DNS relay`);
+        used.add(fd);
+        dnsRelay = { ...dnsRelay, fd };
+      }
+      // The files the hooks rewrote (Docker's resolv.conf) first: the relay is for what they name.
+      if (Array.isArray(req.files)) refreshGuestFiles(this.k.vfs, req.files, (m) => this.log.warning(m));
+      configureNetwork(this.k, { interfaces, routes: cfg.routes, dnsRelay });
     } catch (e) {
       for (const f of fds) if (!used.has(f)) fs.closeSync(f);
       return conn.send({ error: (e as Error).message });

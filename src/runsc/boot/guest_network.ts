@@ -56,3 +56,31 @@ export function installGuestFiles(vfs: VFS, files: GuestFile[], warn: (msg: stri
     }
   }
 }
+
+/** refreshGuestFiles writes new contents into files the sandbox already copied
+ *  in (single-file bind mounts, mounts.ts applyMounts) that the OCI hooks
+ *  rewrote after boot: Docker's resolv.conf. Before the container starts
+ *  only; the path is opened as applyMounts created it. warn reports a file
+ *  that could not be written. */
+export function refreshGuestFiles(vfs: VFS, files: { path: string; data: string }[], warn: (msg: string) => void): void {
+  const c = kernelCaller();
+  c.fs.root = c.fs.cwd = vfs.rootLoc;
+  for (const f of files) {
+    if (typeof f?.path !== 'string' || !f.path.startsWith('/') || typeof f.data !== 'string') {
+      warn('refreshing a file: bad request');
+      continue;
+    }
+    try {
+      const file = vfs.openAt(c, linux.AT_FDCWD, f.path, linux.O_WRONLY | linux.O_TRUNC, 0);
+      try {
+        const data = new TextEncoder().encode(f.data);
+        let off = 0;
+        while (off < data.length) off += file.write(data.subarray(off), off);
+      } finally {
+        file.decRef();
+      }
+    } catch (e) {
+      warn(`${f.path}: not refreshed (${(e as Error).message})`);
+    }
+  }
+}

@@ -23,7 +23,10 @@
 //      socket sees the frames before any protocol does, so the netstack's
 //      own IPv6 (done on the raw frames) is not affected;
 //   4. hand the sockets to the Sentry with a NetworkConfig naming them by
-//      their fd numbers there (configureNetwork).
+//      their fd numbers there (configureNetwork); when the container's
+//      resolv.conf names Docker's embedded DNS (127.0.0.11), also a UDP
+//      socket connected to it in the namespace, for the Sentry's DNS relay
+//      (dns_relay_host.ts, sentry/socket/netstack/dns_relay.ts).
 // The Sentry's own network namespace stays private and empty. Without a
 // network namespace path in the spec there is nothing to take over: the
 // sandbox has loopback only (gVisor gives its sandbox a new, empty namespace
@@ -34,6 +37,8 @@ import { native } from '../../platform/ptrace/native.js';
 import type { NetworkConfig, RouteConfig } from '../../sentry/socket/netstack/stack.js';
 import type { Config } from '../config/config.js';
 import type { Spec } from '../specutils/spec.js';
+import { dockerDnsTarget, openDnsRelaySocket } from './dns_relay_host.js';
+import type { DnsTarget } from './dns_relay_host.js';
 
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
@@ -331,7 +336,8 @@ export function openPacketSocket(nsFd: number, ifindex: number): number {
 /** TakenNetwork is a namespace's network, taken over for one sandbox. */
 export interface TakenNetwork {
   plan: NetnsPlan;
-  /** fds are the packet sockets, one per plan.links entry (in runsc's fd table). */
+  /** fds are the packet sockets, one per plan.links entry (in runsc's fd table),
+   *  then the DNS relay's socket when there is one (dns_relay_host.ts). */
   fds: number[];
   /** sentryConfig names the sockets as the Sentry will see them: fds[i] as firstFd + i. */
   sentryConfig(firstFd: number): NetworkConfig;
@@ -342,17 +348,30 @@ export interface TakenNetwork {
 }
 
 /** takeOverNetns takes over the interfaces of the namespace at nsPath (needs
- *  host root). debug gets what was left out (plan.notes) and why. */
-export function takeOverNetns(nsPath: string, debug: (msg: string) => void = () => {}): TakenNetwork {
+ *  host root). debug gets what was left out (plan.notes) and why. With dns,
+ *  a socket connected to that server in the namespace goes last in fds, for
+ *  the Sentry's DNS relay. */
+export function takeOverNetns(nsPath: string, debug: (msg: string) => void = () => {}, dns: DnsTarget | null = null): TakenNetwork {
   const nsFd = fs.openSync(nsPath, fs.constants.O_RDONLY);
   const fds: number[] = [];
   let plan: NetnsPlan;
+  let dnsFd = -1;
   try {
     const { links, routes } = readNetns(nsPath);
     plan = planTakeover(links, routes);
     for (const n of plan.notes) debug(`network namespace ${nsPath}: ${n}`);
     for (const l of plan.links) debug(`network namespace ${nsPath}: taking over ${l.name} (${l.addresses.join(', ') || 'no address'})`);
     for (const l of plan.links) fds.push(openPacketSocket(nsFd, l.ifindex));
+    if (dns && plan.links.length > 0) {
+      // Without it the container runs, as before, with a nameserver nothing answers.
+      try {
+        dnsFd = openDnsRelaySocket(nsFd, dns);
+        fds.push(dnsFd);
+        debug(`network namespace ${nsPath}: relaying DNS to ${dns.address}:${dns.port} (udp)`);
+      } catch (e) {
+        debug(`network namespace ${nsPath}: no DNS relay (${(e as Error).message})`);
+      }
+    }
   } catch (e) {
     for (const f of fds) fs.closeSync(f);
     throw e;
@@ -401,6 +420,7 @@ export function takeOverNetns(nsPath: string, debug: (msg: string) => void = () 
     sentryConfig: (firstFd) => ({
       interfaces: plan.links.map((l, i) => ({ fd: firstFd + i, name: l.name, mac: l.mac, mtu: l.mtu, addresses: l.addresses, vnetHdr: true })),
       routes: plan.routes,
+      ...(dns && dnsFd >= 0 ? { dnsRelay: { fd: firstFd + plan.links.length, address: dns.address, port: dns.port, fallback: dns.fallback } } : {}),
     }),
     closeHostFds: () => {
       if (open) for (const f of fds) fs.closeSync(f);
@@ -443,7 +463,7 @@ export function takeContainerNetwork(spec: Spec, network: string, debug?: (msg: 
   const p = specNetnsPath(spec);
   if (!p) return null;
   try {
-    return takeOverNetns(p, debug);
+    return takeOverNetns(p, debug, dockerDnsTarget(spec));
   } catch (e) {
     throw new Error(`network namespace ${p}: ${(e as Error).message}`);
   }
@@ -458,7 +478,8 @@ export function takeContainerNetwork(spec: Spec, network: string, debug?: (msg: 
 export function takeHookedNetwork(spec: Spec, network: string, sandboxPid: number, debug?: (msg: string) => void): TakenNetwork | null {
   if (network !== 'sandbox' || specNetnsPath(spec) !== '') return null;
   if (!spec.hooks?.prestart?.length && !spec.hooks?.createRuntime?.length) return null;
-  const t = takeOverNetns(`/proc/${sandboxPid}/ns/net`, debug);
+  // The hooks have written the container's resolv.conf by now (Docker's names 127.0.0.11).
+  const t = takeOverNetns(`/proc/${sandboxPid}/ns/net`, debug, dockerDnsTarget(spec));
   if (t.plan.links.length === 0) {
     t.closeHostFds();
     return null;

@@ -230,7 +230,8 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Opene
     const hooked = takeHookedNetwork(spec, ctx.conf.network, pid, debugLogger(ctx.conf));
     if (hooked) {
       try {
-        request(c, { op: 'network', network: hooked.sentryConfig(0) }, hooked.fds);
+        const resolv = (await import('../boot/dns_relay_host.js')).resolvConfRefresh(spec);
+        request(c, { op: 'network', network: hooked.sentryConfig(0), ...(resolv ? { files: [resolv] } : {}) }, hooked.fds);
       } finally {
         hooked.closeHostFds();
       }

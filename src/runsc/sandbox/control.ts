@@ -28,6 +28,8 @@ export interface ControlRequest {
   process?: unknown;
   /** network: interfaces to attach before start (boot/netns.ts); each fd indexes the fds sent along. */
   network?: NetworkConfig;
+  /** files (network): single-file bind mounts the hooks rewrote, as they are now, to copy in again (Docker's resolv.conf). */
+  files?: { path: string; data: string }[];
 }
 
 export interface ProcessInfo {

@@ -36,6 +36,8 @@ const SOL_SOCKET = abi.SOL_SOCKET;
 const TCP_INFO = 11;
 const TCP_CONGESTION = 13;
 const SO_BINDTODEVICE = 25;
+const IP_RECVERR = 11;
+const IPV6_RECVERR = 25;
 const CAP_NET_BIND_SERVICE = 10;
 /** net.ipv4.ip_unprivileged_port_start. */
 const UNPRIVILEGED_PORT_START = 1024;
@@ -84,6 +86,8 @@ export class InetSocket extends Socket {
   /** connectStarted: a non-blocking connect said EINPROGRESS for a handshake under
    *  way; the call that finds it done reports success (then EISCONN). */
   private connectStarted = false;
+  /** recvErr: IP_RECVERR / IPV6_RECVERR as set (glibc's resolver fails without it). */
+  private recvErr = false;
 
   constructor(creds: { fsuid: number; fsgid: number }, family: number, type: number, protocol: number,
     readonly kind: Kind, readonly ep: Endpoint) {
@@ -470,8 +474,14 @@ export class InetSocket extends Socket {
     call(() => this.ep.setOption('SO_BINDTOIFINDEX', id));
   }
 
+  /** isRecvErr: the option is IP_RECVERR (or IPV6_RECVERR on an AF_INET6 socket). */
+  private isRecvErr(level: number, name: number): boolean {
+    return (level === IPPROTO_IP && name === IP_RECVERR) || (level === IPPROTO_IPV6 && name === IPV6_RECVERR && this.family === abi.AF_INET6);
+  }
+
   override protocolGetsockopt(t: Task, level: number, name: number): Uint8Array {
     this.checkLevel(t, level, name);
+    if (this.isRecvErr(level, name)) return int32(this.recvErr ? 1 : 0);
     const ep = this.ep;
     if (level === IPPROTO_TCP && ep instanceof TCPEndpoint) {
       if (name === TCP_INFO) return encodeTcpInfo(ep.getTcpInfo());
@@ -487,6 +497,13 @@ export class InetSocket extends Socket {
 
   override protocolSetsockopt(t: Task, level: number, name: number, val: Uint8Array): void {
     this.checkLevel(t, level, name);
+    if (this.isRecvErr(level, name)) {
+      // Kept and reported; ICMP errors still surface as before (hard ones,
+      // on connected sockets, as SO_ERROR) and there is no error queue.
+      this.recvErr = (val.length >= 1 && val.length < 4 && level === IPPROTO_IP ? val[0] : readInt(val)) !== 0;
+      if (this.recvErr) t.kernel.log.warnOnce('inet:recverr', 'IP_RECVERR/IPV6_RECVERR: accepted, but no error queue is kept (MSG_ERRQUEUE)');
+      return;
+    }
     const ep = this.ep;
     if (level === IPPROTO_TCP && ep instanceof TCPEndpoint) {
       if (name === TCP_INFO) throw linuxerr.ENOPROTOOPT;

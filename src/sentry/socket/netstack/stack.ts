@@ -11,6 +11,8 @@ import {
 } from '../../../netstack/index.js';
 import type { Address } from '../../../netstack/index.js';
 import { native } from '../../../platform/ptrace/native.js';
+import { startDnsRelay } from './dns_relay.js';
+import type { DnsRelayConfig } from './dns_relay.js';
 
 const stacks = new WeakMap<Kernel, Stack>();
 const FIONBIO = 0x5421;
@@ -72,6 +74,8 @@ export interface RouteConfig {
 export interface NetworkConfig {
   interfaces: InterfaceConfig[];
   routes: RouteConfig[];
+  /** dnsRelay: Docker's embedded DNS address served through a host socket (dns_relay.ts). */
+  dnsRelay?: DnsRelayConfig;
 }
 
 function parseAddr(s: string): Address {
@@ -107,6 +111,7 @@ export function configureNetwork(k: Kernel, cfg: NetworkConfig): Stack {
     const d = parseCidr(r.dst);
     s.addRoute({ destination: maskAddress(d.addr, d.prefixLen), prefixLen: d.prefixLen, gateway: r.gateway ? parseAddr(r.gateway) : '', nic: nic.id });
   }
+  if (cfg.dnsRelay) startDnsRelay(k, s, cfg.dnsRelay);
   return s;
 }
 
