@@ -96,6 +96,14 @@ test('docker run: --read-only and -v HOSTDIR:/data', { skip }, () => {
   }
 });
 
+test('docker run -m/--cpus/--pids-limit: /sys/fs/cgroup and /proc/meminfo show the limits', { skip }, () => {
+  const files = ['memory.max', 'cpu.max', 'pids.max'].map((f) => `/sys/fs/cgroup/${f}`).join(' ');
+  const r = run(['-m', '128m', '--cpus', '1.5', '--pids-limit', '50'],
+    ['sh', '-c', `cat ${files}; cat /proc/self/cgroup; head -1 /proc/meminfo; test "$(cat /sys/fs/cgroup/pids.current)" -ge 1 && echo pids-ok`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '134217728\n150000 100000\n50\n0::/\nMemTotal:         131072 kB\npids-ok\n');
+});
+
 test('docker run -it: a shell on a terminal, ^C, ^Z, window size, exit status', { skip: skip || (!PY && 'no python3') }, () => {
   const r = pty(['docker', 'run', '--rm', '-it', `--runtime=${RUNTIME}`, IMAGE, 'sh'], [
     'w:[ -t 0 ] && echo IS-A-TTY; stty size', 'w:trap "echo GOT-WINCH" WINCH', 'r', 's:0.5', 'w:stty size',

@@ -44,6 +44,7 @@ import { checkProcess, loadSpec, rootfsPath } from '../specutils/spec.js';
 import type { Process, Spec } from '../specutils/spec.js';
 import { hostRlimits } from './limits.js';
 import { applyMounts, finishContainerRoot, mkdirAll, newContainerVFS, planMounts } from './mounts.js';
+import { cgroupLimitsOf } from '../../sentry/fsimpl/cgroupfs/cgroupfs.js';
 import { ExecFailure, onExit, startProcess } from './process.js';
 import { exitCode } from '../sandbox/wait.js';
 
@@ -427,7 +428,8 @@ function buildVFS(spec: Spec, bundle: string, log: Log, handoff: GoferHandoff, c
   // rootfs before it remounts it read-only); the guest can write neither.
   const writeThrough = conf.overlay2 === 'none' && spec.root?.readonly !== true;
   try {
-    const vfs = newContainerVFS(plan, { hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host, writeThrough });
+    const vfs = newContainerVFS(plan, { hostRoot: gofers.hostRoot, volumes: gofers.volumes, host: gofers.host, writeThrough,
+      cgroup: cgroupLimitsOf(spec.linux?.resources) });
     applyMounts(vfs, plan, writeThrough);
     finishContainerRoot(vfs, spec, plan);
     // runc creates a missing working directory.

@@ -9,7 +9,7 @@ import type { VolumeSpec } from '../../sentry/vfs/vfs.js';
 import type { Spec } from '../specutils/spec.js';
 import { SpecError } from '../specutils/spec.js';
 
-export type MountKind = 'proc' | 'sysfs' | 'dev' | 'devpts' | 'tmpfs' | 'mqueue' | 'volume';
+export type MountKind = 'proc' | 'sysfs' | 'dev' | 'devpts' | 'tmpfs' | 'mqueue' | 'volume' | 'cgroup';
 
 /** PlannedMount is one mount of the container, in mount order. */
 export interface PlannedMount {
@@ -104,6 +104,12 @@ export function planMounts(spec: Spec, bundle: string): MountPlan {
         break;
       case 'mqueue':
         pm.kind = 'mqueue';
+        break;
+      case 'cgroup':
+      case 'cgroup2':
+        // One cgroup v2 hierarchy, read-only: the sandbox's limits and usage (fsimpl/cgroupfs).
+        pm.kind = 'cgroup';
+        pm.readonly = true;
         break;
       case 'devpts':
         if (dest !== '/dev/pts') {

@@ -24,6 +24,8 @@ import { OverlayFS } from '../../sentry/fsimpl/overlay/overlay.js';
 import { newProcFS } from '../../sentry/fsimpl/procfs/procfs.js';
 import { ProcFS } from '../../sentry/fsimpl/procfs/synthetic.js';
 import { newSysfs } from '../../sentry/fsimpl/sys/sysfs.js';
+import type { CgroupLimits } from '../../sentry/fsimpl/cgroupfs/cgroupfs.js';
+import { newCgroupFS } from '../../sentry/fsimpl/cgroupfs/cgroupfs.js';
 import { Tmpfs } from '../../sentry/fsimpl/tmpfs/tmpfs.js';
 import type { TmpfsFile } from '../../sentry/fsimpl/tmpfs/tmpfs.js';
 import { kernelCaller } from '../../sentry/vfs/caller.js';
@@ -70,6 +72,8 @@ export interface ContainerRoot {
   /** writeThrough: the root is the rootfs itself, written through its
    *  Gofer (--overlay2=none); else an overlay of it. */
   writeThrough?: boolean;
+  /** cgroup: the limits a cgroup mount shows (the spec's linux.resources). */
+  cgroup?: CgroupLimits;
 }
 
 /** newContainerVFS builds the container's mount tree: / is an overlay of the
@@ -92,6 +96,7 @@ export function newContainerVFS(plan: MountPlan, r: ContainerRoot): VFS {
     switch (pm.kind) {
       case 'proc': fsys = newProcFS(); break;
       case 'sysfs': fsys = newSysfs(); break;
+      case 'cgroup': fsys = newCgroupFS(r.cgroup ?? {}); break;
       case 'dev': fsys = newDevfs(); break;
       case 'mqueue': fsys = new MqueueFS(); break;
       case 'devpts':

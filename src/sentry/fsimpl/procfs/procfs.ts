@@ -132,6 +132,10 @@ const rootTable: Record<string, Spec> = {
     return `${l.map((x) => x.toFixed(2)).join(' ')} 1/${k.tasks.size} ${last}\n`;
   }),
   meminfo: file((c) => meminfo(kernelOf(c))),
+  // One cgroup v2 hierarchy (hierarchy 0), as the cgroup mount shows (fsimpl/cgroupfs).
+  cgroups: text('#subsys_name\thierarchy\tnum_cgroups\tenabled\n' +
+    ['cpuset', 'cpu', 'cpuacct', 'blkio', 'memory', 'devices', 'freezer', 'net_cls', 'perf_event', 'net_prio',
+      'hugetlb', 'pids', 'rdma', 'misc'].map((n) => `${n}\t0\t1\t1\n`).join('')),
   stat: file((c) => statText(kernelOf(c))),
   swaps: text('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
   uptime: file((c) => {

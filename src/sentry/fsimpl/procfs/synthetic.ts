@@ -21,9 +21,17 @@ export type Owner = () => [number, number];
 const rootOwner: Owner = () => [0, 0];
 
 export class ProcFS implements FileSystem {
-  readonly type = 'proc';
-  readonly source = 'proc';
+  readonly type: string;
+  readonly source: string;
   readonly options = '';
+  /** magic is statfs's f_type (other synthetic file systems reuse this class: cgroupfs). */
+  private readonly magic: number;
+
+  constructor(o: { type?: string; source?: string; magic?: number } = {}) {
+    this.type = o.type ?? 'proc';
+    this.source = o.source ?? 'proc';
+    this.magic = o.magic ?? PROC_SUPER_MAGIC;
+  }
   readonly dev = allocAnonDev();
   root!: SynthDir;
   private readonly inos = new Map<string, number>();
@@ -53,7 +61,7 @@ export class ProcFS implements FileSystem {
   }
 
   statfs(): Statfs {
-    return { type: PROC_SUPER_MAGIC, bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0,
+    return { type: this.magic, bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0,
       namelen: linux.NAME_MAX, flags: 0 };
   }
 }
