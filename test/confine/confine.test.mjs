@@ -15,17 +15,35 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const RUNSC = path.join(REPO, 'bin/runsc');
 const NS = ['mnt', 'user', 'pid', 'net', 'ipc', 'uts'];
 
-const status = (pid) => fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+const status = (pid) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return ''; // gone
+  }
+};
 const field = (pid, name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status(pid))?.[1];
 const children = (pid) => {
   const out = [];
   for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    const c = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+    let c = '';
+    try {
+      c = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+    } catch {
+      // the thread has gone
+    }
     if (c) out.push(...c.split(/\s+/).map(Number));
   }
   return out;
 };
-const cmdline = (pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+/** cmdline: a child that has already gone (runsc's short-lived helpers, ip or iptables) has none. */
+const cmdline = (pid) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** confined asserts what every confined process shows. */
