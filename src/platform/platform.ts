@@ -97,7 +97,8 @@ export interface Platform {
   /** newAddressSpace returns a fresh, empty address space and its one stopped thread. */
   newAddressSpace(): Thread;
   /** resume lets a stopped thread run until its next syscall or signal. */
-  resume(t: Thread, dirty: RegsDirty, sig: number): void;
+  /** step (optional): stop again after one instruction (a tracee's PTRACE_SINGLESTEP). */
+  resume(t: Thread, dirty: RegsDirty, sig: number, step?: boolean): void;
   /** wait blocks until some thread stops, for at most timeoutUs (-1: forever, 0: poll). */
   wait(timeoutUs: number): Stop | null;
   /** resumeAndWait is resume(t) followed by wait(), in one host crossing. */

@@ -211,7 +211,7 @@ export class PtracePlatform implements Platform {
     }
   }
 
-  resume(t: Thread, dirty: RegsDirty, sig: number): void {
+  resume(t: Thread, dirty: RegsDirty, sig: number, step = false): void {
     const pt = t as PtraceThread;
     this.bind(pt);
     if (dirty === RegsDirty.Rax) {
@@ -219,7 +219,8 @@ export class PtracePlatform implements Platform {
     } else if (dirty === RegsDirty.All) {
       check('SETREGS', native.setRegs(pt.tid, pt.regs.u64));
     }
-    const r = native.ptrace(ptrace.PTRACE_SYSEMU, pt.tid, 0, sig);
+    // step: a guest tracer single-steps this thread (a SIGTRAP stop after one instruction).
+    const r = native.ptrace(step ? ptrace.PTRACE_SYSEMU_SINGLESTEP : ptrace.PTRACE_SYSEMU, pt.tid, 0, sig);
     if (r < 0) {
       this.lost(pt);
       return;

@@ -14,6 +14,7 @@ import { sandboxLimits } from './limits.js';
 import type { LimitsOptions, SandboxLimits } from './limits.js';
 import { armedRealTimers } from './time.js';
 import { Task, TaskState } from './task.js';
+import { afterSyscall, syscallEnter } from './ptrace.js';
 import { handleSignalStop } from './task_exit.js';
 import { dispatchSyscall } from './task_syscall.js';
 import type { ThreadGroup } from './thread_group.js';
@@ -96,12 +97,10 @@ export class Kernel {
   /** finish applies a handler's result to the task's registers. */
   private finish(t: Task, r: SyscallResult): void {
     if (t.state === TaskState.Dead) return;
-    if (r instanceof SyscallControl) {
-      t.state = TaskState.Ready;
-      return;
-    }
-    t.setResult(r);
+    if (!(r instanceof SyscallControl)) t.setResult(r);
     t.state = TaskState.Ready;
+    // A tracee may stop here (event, syscall-exit): it is then not Ready.
+    if (t.ptrace) afterSyscall(t);
   }
 
   /** makeReady queues a task that is stopped and should run (a new child). */
@@ -173,7 +172,13 @@ export class Kernel {
         t.dirty = RegsDirty.None;
         const sig = t.resumeSig;
         t.resumeSig = 0;
-        stop = p.resumeAndWait(t.thread, dirty, sig, this.hasTimers() ? POLL_US : -1);
+        if (!!t.ptrace && t.ptrace.step) {
+          // A guest tracer single-steps t: the platform's plain resume takes the step flag.
+          p.resume(t.thread, dirty, sig, true);
+          stop = p.wait(this.hasTimers() ? POLL_US : -1);
+        } else {
+          stop = p.resumeAndWait(t.thread, dirty, sig, this.hasTimers() ? POLL_US : -1);
+        }
       } else if (p.runningCount > 0) {
         stop = p.wait(this.hasTimers() ? POLL_US : -1);
       } else {
@@ -223,7 +228,7 @@ export class Kernel {
     t.dirty = RegsDirty.None;
     const sig = t.resumeSig;
     t.resumeSig = 0;
-    this.platform.resume(t.thread, dirty, sig);
+    this.platform.resume(t.thread, dirty, sig, !!t.ptrace && t.ptrace.step);
   }
 
   /** handleStop handles one stopped host thread. Await points: none. */
@@ -231,28 +236,11 @@ export class Kernel {
     const t = stop.thread.owner as Task | null;
     if (!t || t.state === TaskState.Dead) return;
     switch (stop.kind) {
-      case StopKind.Syscall: {
-        const r = dispatchSyscall(t);
-        if (r instanceof Promise) {
-          t.state = TaskState.Blocked;
-          this.blockedCount++;
-          r.then(
-            (v) => {
-              this.blockedCount--;
-              this.completeSyscall(t, v);
-            },
-            (e) => {
-              this.blockedCount--;
-              this.log.warning(`task ${t.tid}: syscall promise rejected: ${String(e)}`);
-              this.completeSyscall(t, -38);
-            },
-          );
-          return;
-        }
-        this.finish(t, r);
-        if (t.state === TaskState.Ready) this.ready.unshift(t);
+      case StopKind.Syscall:
+        // A tracee may stop before its syscall runs (PTRACE_SYSCALL).
+        if (t.ptrace && syscallEnter(t)) return;
+        this.runSyscall(t);
         return;
-      }
       case StopKind.Signal:
         handleSignalStop(t, stop.sig);
         return;
@@ -260,5 +248,29 @@ export class Kernel {
         this.log.debug(`task ${t.tid}: host thread gone (signal ${stop.sig})`);
         return;
     }
+  }
+
+  /** runSyscall runs the syscall t is stopped at and queues t when its result
+   *  is ready (a tracee's syscall-enter stop calls it once resumed). Await points: none. */
+  runSyscall(t: Task): void {
+    const r = dispatchSyscall(t);
+    if (r instanceof Promise) {
+      t.state = TaskState.Blocked;
+      this.blockedCount++;
+      r.then(
+        (v) => {
+          this.blockedCount--;
+          this.completeSyscall(t, v);
+        },
+        (e) => {
+          this.blockedCount--;
+          this.log.warning(`task ${t.tid}: syscall promise rejected: ${String(e)}`);
+          this.completeSyscall(t, -38);
+        },
+      );
+      return;
+    }
+    this.finish(t, r);
+    if (t.state === TaskState.Ready) this.ready.unshift(t);
   }
 }

@@ -18,6 +18,7 @@ import {
 } from './signals.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
+import { groupStop as ptraceGroupStop, signalStop, takeInjected, trapStop } from './ptrace.js';
 import { killProcessBySignal } from './task_exit.js';
 import type { SigAction } from './thread_group.js';
 
@@ -35,7 +36,8 @@ const FAULT_SIGNALS = new Set([sig.SIGSEGV, sig.SIGBUS, sig.SIGFPE, sig.SIGILL, 
 /** beforeResume is the kernel hook: false when t must not run (it died or stopped). */
 export function beforeResume(t: Task): boolean {
   // Fast path (every syscall): nothing pending, no stop, no saved mask, no restart code.
-  if (t.pendingSignals === 0n && t.tg.pendingSignals === 0n && stopPending.size === 0 && savedMasks.size === 0) {
+  if (t.pendingSignals === 0n && t.tg.pendingSignals === 0n && stopPending.size === 0 && savedMasks.size === 0 &&
+    !t.ptrace) {
     const rax = t.regs.rax;
     if (rax > ERESTARTSYS || rax < ERESTART_RESTARTBLOCK) return true;
   }
@@ -67,8 +69,15 @@ function deliver(t: Task): boolean {
       joinGroupStop(t);
       return false;
     }
-    const info = dequeue(t, ~t.sigmask);
-    if (!info) break;
+    // A tracee: PTRACE_INTERRUPT's trap; the signal its tracer let through
+    // goes on without another stop; any other signal stops it first.
+    if (t.ptrace && trapStop(t)) return false;
+    let info = takeInjected(t);
+    if (!info) {
+      info = dequeue(t, ~t.sigmask);
+      if (!info) break;
+      if (t.ptrace && signalStop(t, info)) return false;
+    }
     const s = info.signo;
     const act = tg.sigactions[s];
     if (act.handler === SIG_IGN) continue;
@@ -260,7 +269,9 @@ function startGroupStop(t: Task, s: number): void {
 /** joinGroupStop stops t; the last thread to stop completes the group stop and tells the parent. */
 function joinGroupStop(t: Task): void {
   stopPending.delete(t);
-  taskSignals(t).stopped = true;
+  // A tracee's part of the stop is a ptrace stop its tracer ends.
+  if (t.ptrace) ptraceGroupStop(t, jobState(t.tg).stopSig);
+  else taskSignals(t).stopped = true;
   const tg = t.tg;
   for (const o of tg.tasks) if (o.state !== TaskState.Dead && stopPending.has(o)) return;
   const j = jobState(tg);

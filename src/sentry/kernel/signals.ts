@@ -13,6 +13,7 @@ import type { Kernel } from './kernel.js';
 import { beforeResume, deliverFault } from './signal_delivery.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
+import { groupContinued } from './ptrace.js';
 import { killProcessBySignal } from './task_exit.js';
 import type { SigAction, ThreadGroup } from './thread_group.js';
 
@@ -288,6 +289,8 @@ function liveTasks(tg: ThreadGroup): Task[] {
  *  pending, or a group stop waits for t. Interruptible waits end early then. */
 export function signalPending(t: Task): boolean {
   if (stopPending.size !== 0 && stopPending.has(t)) return true;
+  // PTRACE_INTERRUPT wakes a tracee as a signal would.
+  if (t.ptrace && t.ptrace.trapPending) return true;
   const own = t.pendingSignals;
   const shared = t.tg.pendingSignals;
   if (!own && !shared) return false;
@@ -331,6 +334,7 @@ function prepare(tg: ThreadGroup, p: Task, s: number): boolean {
 function continueGroup(tg: ThreadGroup, tasks: Task[]): void {
   for (const t of tasks) {
     stopPending.delete(t);
+    if (t.ptrace) groupContinued(t);
     const ts = taskState.get(t);
     if (ts?.stopped) {
       ts.stopped = false;
@@ -425,7 +429,8 @@ function complete(tg: ThreadGroup, target: Task | null, s: number): void {
     chosenOf(tg).set(s, t);
   }
   // A thread in rt_sigtimedwait whose real mask blocks s takes it there instead.
-  if (isFatal(tg, s) && (t.sigmask & bit) === 0n) {
+  // A tracee is not killed here: its tracer sees the signal first (signal-delivery-stop).
+  if (isFatal(tg, s) && (t.sigmask & bit) === 0n && !t.ptrace) {
     t.kernel.log.debug(`process ${tg.pid} killed by ${signalName(s)}`);
     killProcessBySignal(t, s);
     return;

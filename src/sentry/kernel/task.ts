@@ -12,6 +12,7 @@ import type { WaitQueue } from '../vfs/waiter.js';
 import type { Credentials } from './creds.js';
 import type { FDTable } from './fd_table.js';
 import type { Kernel } from './kernel.js';
+import type { Tracee } from './ptrace.js';
 import { signalPending } from './signals.js';
 import type { ThreadGroup } from './thread_group.js';
 
@@ -61,6 +62,8 @@ export class Task {
   name = '';
   /** For the strace log: the syscall being worked on. */
   syscallNo = -1;
+  /** ptrace(2) state while a tracer traces this task (ptrace.ts); null otherwise. */
+  ptrace: Tracee | null = null;
 
   constructor(kernel: Kernel, tid: number, tg: ThreadGroup, thread: Thread, mm: MemoryManager,
     fdTable: FDTable, fs: FSContext, creds: Credentials) {

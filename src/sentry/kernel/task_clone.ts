@@ -8,6 +8,7 @@ import { REG } from '../../abi/linux/ptrace.js';
 import { RegsDirty } from '../../platform/platform.js';
 import type { Thread } from '../../platform/platform.js';
 import { MemoryManager } from '../mm/mm.js';
+import { cloneHook } from './ptrace.js';
 import type { Task } from './task.js';
 import { Task as TaskClass } from './task.js';
 import { ThreadGroup, newSigactions } from './thread_group.js';
@@ -125,6 +126,7 @@ export function clone(t: Task, o: CloneOptions): number | Promise<number> {
   if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = o.childTid;
   if (f & CLONE_PARENT_SETTID) t.mm.writeI32(o.parentTid, tid);
   if (f & CLONE_CHILD_SETTID) child.mm.writeI32(o.childTid, tid);
+  if (t.ptrace) cloneHook(t, child, f, o.exitSignal);
   k.makeReady(child);
   if ((f & CLONE_VFORK) && !(f & CLONE_THREAD)) {
     return new Promise<number>((resolve) => {

@@ -12,6 +12,7 @@ import { MemoryManager } from '../mm/mm.js';
 import type { SyscallResult } from '../syscalls/syscalls.js';
 import { CtrlNoReturn } from '../syscalls/syscalls.js';
 import { clearChildTid, futexExitRelease } from './futex.js';
+import { execHook } from './ptrace.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
 import { releaseTask } from './task_exit.js';
@@ -50,6 +51,7 @@ export function execve(t: Task, path: string, argv: string[], envp: string[], at
   accountHostThreadEnd(t, true);
   for (const o of others) accountHostThreadEnd(o, false);
   for (const o of others) releaseTask(o, true);
+  const oldTid = t.tid;
   // A non-leader takes over the leader's tid, which stays the pid.
   if (tg.leader !== t) {
     tg.tasks.delete(tg.leader);
@@ -89,5 +91,6 @@ export function execve(t: Task, path: string, argv: string[], envp: string[], at
   execTimers(tg);
   t.tg.vforkDone?.();
   t.tg.vforkDone = null;
+  if (t.ptrace) execHook(t, oldTid);
   return CtrlNoReturn;
 }

@@ -4,6 +4,7 @@
 import * as sig from '../../abi/linux/signal.js';
 import { EVENT_IN } from '../vfs/waiter.js';
 import { clearChildTid, futexExitRelease } from './futex.js';
+import { ptraceActive, releaseHook } from './ptrace.js';
 import { deliverParentDeathSignals } from './signals.js';
 import type { Task } from './task.js';
 import { TaskState } from './task.js';
@@ -32,6 +33,7 @@ export function exitStatusSignal(s: number): number {
 export function exitTask(t: Task, status: number): void {
   if (t.state === TaskState.Dead) return;
   const tg = t.tg;
+  if (t.ptrace) t.ptrace.exitStatus = status;
   exitMm(t, t.mm.users > 1);
   releaseTask(t);
   if (tg.tasks.size === 0) exitProcess(tg, tg.exiting ? tg.exitStatus : status);
@@ -59,6 +61,8 @@ export function releaseTask(t: Task, accounted = false): void {
   if (t.tid !== t.tg.pid) k.tasks.delete(t.tid);
   k.platform.killThread(t.thread);
   t.thread.owner = null;
+  // ptrace: a tracer's tracees are let go; a tracee's exit is reported to its tracer.
+  if (ptraceActive()) releaseHook(t, t.tg.exiting ? t.tg.exitStatus : t.ptrace?.exitStatus ?? 0);
   if (--t.mm.users === 0) t.mm.release();
   let shared = false;
   for (const o of k.tasks.values()) {

@@ -25,6 +25,7 @@ import * as pipe from './sys_pipe.js';
 import * as poll from './sys_poll.js';
 import * as prctl from './sys_prctl.js';
 import * as privileged from './sys_privileged.js';
+import * as ptraceSys from './sys_ptrace.js';
 import * as readWrite from './sys_read_write.js';
 import * as rlimit from './sys_rlimit.js';
 import * as sched from './sys_sched.js';
@@ -54,6 +55,7 @@ const FAMILIES: Record<string, SyscallEntries> = {
   msg: msg.syscalls,
   mq: mq.syscalls,
   ns: ns.syscalls,
+  ptrace: ptraceSys.syscalls,
 };
 
 /** buildTable merges the family fragments; a number claimed twice is a build error. */

@@ -5,6 +5,7 @@ import * as linuxerr from '../../../abi/linux/errno.js';
 import { SIGCHLD, SIGCONT } from '../../../abi/linux/signal.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../../abi/linux/file.js';
 import { SYSNO } from '../../../abi/linux/sysno.js';
+import { exitEventStop, waitTracees } from '../../kernel/ptrace.js';
 import * as signals from '../../kernel/signals.js';
 import * as kclone from '../../kernel/task_clone.js';
 import { execve as doExecve } from '../../kernel/task_exec.js';
@@ -102,22 +103,42 @@ export function execveat(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 /** exit implements Linux syscall exit(2): this thread only. */
-export function exit(t: Task, a: SyscallArgs): SyscallResult {
-  exitTask(t, exitStatusCode(a.int(0)));
+export function exit(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const status = exitStatusCode(a.int(0));
+  // A tracee with PTRACE_O_TRACEEXIT stops first (PTRACE_EVENT_EXIT).
+  const stop = t.ptrace ? exitEventStop(t, status) : null;
+  if (stop) return stop.then(() => exit2(t, status));
+  return exit2(t, status);
+}
+
+function exit2(t: Task, status: number): SyscallResult {
+  exitTask(t, status);
   return CtrlNoReturn;
 }
 
 /** exit_group implements Linux syscall exit_group(2). */
-export function exitGroup(t: Task, a: SyscallArgs): SyscallResult {
-  doExitGroup(t, exitStatusCode(a.int(0)));
+export function exitGroup(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const status = exitStatusCode(a.int(0));
+  const stop = t.ptrace ? exitEventStop(t, t.tg.exiting ? t.tg.exitStatus : status) : null;
+  if (stop) return stop.then(() => exitGroup2(t, status));
+  return exitGroup2(t, status);
+}
+
+function exitGroup2(t: Task, status: number): SyscallResult {
+  doExitGroup(t, status);
   return CtrlNoReturn;
 }
 
-type Selector = (c: ThreadGroup) => boolean;
+/** Selects children by process; tid is set when a tracee thread is tested. */
+type Selector = (c: ThreadGroup, tid?: number) => boolean;
 
 /** Waited is a child's state change a wait reports. */
 interface Waited {
-  c: ThreadGroup;
+  /** The child process; null for a tracee's report (ptrace). */
+  c: ThreadGroup | null;
+  /** The reported pid (a tracee's tid) and uid. */
+  pid: number;
+  uid: number;
   /** CLD_EXITED/KILLED/DUMPED, CLD_STOPPED or CLD_CONTINUED. */
   code: number;
   /** The wait status (wait4) and the si_status (waitid). */
@@ -134,21 +155,27 @@ function findWaitable(t: Task, sel: Selector, options: number): Waited | null {
   for (const c of t.tg.children) {
     if (!sel(c)) continue;
     any = true;
+    const pid = c.pid;
+    const uid = c.leader.creds.uid;
     if (c.zombie) {
       if (!(options & WEXITED)) continue;
       const st = c.exitStatus;
       const s = st & 0x7f;
       const code = s === 0 ? signals.CLD_EXITED : (st & 0x80) ? signals.CLD_DUMPED : signals.CLD_KILLED;
-      return { c, code, status: st, siStatus: s === 0 ? (st >> 8) & 0xff : s };
+      return { c, pid, uid, code, status: st, siStatus: s === 0 ? (st >> 8) & 0xff : s };
     }
     if (options & WUNTRACED) {
       const st = signals.stopReport(c, consume);
-      if (st) return { c, code: signals.CLD_STOPPED, status: st, siStatus: st >> 8 };
+      if (st) return { c, pid, uid, code: signals.CLD_STOPPED, status: st, siStatus: st >> 8 };
     }
     if ((options & WCONTINUED) && signals.continueReport(c, consume)) {
-      return { c, code: signals.CLD_CONTINUED, status: 0xffff, siStatus: SIGCONT };
+      return { c, pid, uid, code: signals.CLD_CONTINUED, status: 0xffff, siStatus: SIGCONT };
     }
   }
+  // Tracees are waitable by their tracer whatever __WALL/__WCLONE say (ptrace stops need no WUNTRACED).
+  const tw = waitTracees(t, (tid, tg) => sel(tg, tid), (options & __WNOTHREAD) !== 0, (options & WEXITED) !== 0, consume);
+  if (tw) return { c: null, ...tw };
+  if (tw === null) any = true;
   if (!any) throw linuxerr.ECHILD;
   return null;
 }
@@ -168,7 +195,7 @@ function waitFor<R>(t: Task, nohang: boolean, find: () => R | null, none: () => 
 }
 
 function pidSelector(t: Task, pid: number): Selector {
-  if (pid > 0) return (c) => c.pid === pid;
+  if (pid > 0) return (c, tid) => (tid ?? c.pid) === pid;
   if (pid === 0) return (c) => c.pgid === t.tg.pgid;
   if (pid === -1) return () => true;
   return (c) => c.pgid === -pid;
@@ -188,8 +215,8 @@ export function wait4(t: Task, a: SyscallArgs): number | Promise<number> {
     if (!w) return null;
     if (statusAddr) t.mm.writeI32(statusAddr, w.status);
     if (rusage) t.mm.copyOut(rusage, new Uint8Array(144));
-    if (w.code !== signals.CLD_STOPPED && w.code !== signals.CLD_CONTINUED) reap(w.c);
-    return w.c.pid;
+    if (w.c && w.code !== signals.CLD_STOPPED && w.code !== signals.CLD_CONTINUED) reap(w.c);
+    return w.pid;
   }, () => 0);
 }
 
@@ -207,7 +234,7 @@ export function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
   let sel: Selector;
   switch (idtype) {
     case P_ALL: sel = () => true; break;
-    case P_PID: sel = (c) => c.pid === id; break;
+    case P_PID: sel = (c, tid) => (tid ?? c.pid) === id; break;
     case P_PGID: sel = (c) => c.pgid === (id === 0 ? t.tg.pgid : id); break;
     case P_PIDFD: {
       const target = pidfdProcess(t, id);
@@ -223,8 +250,8 @@ export function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
     if (w) {
       info.setInt32(0, SIGCHLD, true);
       info.setInt32(8, w.code, true);
-      info.setInt32(16, w.c.pid, true);
-      info.setUint32(20, w.c.leader.creds.uid, true);
+      info.setInt32(16, w.pid, true);
+      info.setUint32(20, w.uid, true);
       info.setInt32(24, w.siStatus, true);
     }
     t.mm.copyOut(infop, new Uint8Array(info.buffer));
@@ -234,7 +261,7 @@ export function waitid(t: Task, a: SyscallArgs): number | Promise<number> {
     if (!w) return null;
     report(w);
     if (rusage) t.mm.copyOut(rusage, new Uint8Array(144));
-    if (w.code !== signals.CLD_STOPPED && w.code !== signals.CLD_CONTINUED && !(options & WNOWAIT)) reap(w.c);
+    if (w.c && w.code !== signals.CLD_STOPPED && w.code !== signals.CLD_CONTINUED && !(options & WNOWAIT)) reap(w.c);
     return 0;
   }, () => {
     report(null);
