@@ -2,6 +2,7 @@
 // runsc's): the TAP link attached to the kernel's stack, and the sandbox's
 // /etc files written into its root.
 
+import type { FileDescription } from '../../sentry/vfs/file_description.js';
 import type { Kernel } from '../../sentry/kernel/kernel.js';
 import { configureNetwork } from '../../sentry/socket/netstack/stack.js';
 import * as linux from '../../abi/linux/file.js';
@@ -44,13 +45,7 @@ export function installGuestFiles(vfs: VFS, files: GuestFile[], warn: (msg: stri
         if (e !== linuxerr.ENOENT) throw e;
       }
       const file = vfs.openAt(c, linux.AT_FDCWD, f.path, linux.O_WRONLY | linux.O_CREAT | linux.O_EXCL | linux.O_NOFOLLOW, f.mode);
-      try {
-        const data = new TextEncoder().encode(f.data);
-        let off = 0;
-        while (off < data.length) off += file.write(data.subarray(off), off);
-      } finally {
-        file.decRef();
-      }
+      writeWhole(file, f.data);
     } catch (e) {
       warn(`${f.path}: not written (${(e as Error).message})`);
     }
@@ -72,15 +67,20 @@ export function refreshGuestFiles(vfs: VFS, files: { path: string; data: string 
     }
     try {
       const file = vfs.openAt(c, linux.AT_FDCWD, f.path, linux.O_WRONLY | linux.O_TRUNC, 0);
-      try {
-        const data = new TextEncoder().encode(f.data);
-        let off = 0;
-        while (off < data.length) off += file.write(data.subarray(off), off);
-      } finally {
-        file.decRef();
-      }
+      writeWhole(file, f.data);
     } catch (e) {
       warn(`${f.path}: not refreshed (${(e as Error).message})`);
     }
+  }
+}
+
+/** writeWhole writes text at the start of a file opened for writing, then drops the caller's reference. */
+function writeWhole(file: FileDescription, text: string): void {
+  try {
+    const data = new TextEncoder().encode(text);
+    let off = 0;
+    while (off < data.length) off += file.write(data.subarray(off), off);
+  } finally {
+    file.decRef();
   }
 }
