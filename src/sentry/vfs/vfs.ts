@@ -43,12 +43,11 @@ import {
 } from './permissions.js';
 import type { Walker } from './resolve.js';
 import { fsRoot, isMountPoint, lookupAt, newWalker, pathOf } from './resolve.js';
+import { statfsLoc, statLoc } from './stat.js';
 
 export type { Loc } from './mount.js';
 export type { Caller } from './inode.js';
 
-/** ST_RDONLY in statfs's f_flags. */
-const ST_RDONLY = 1;
 /** Open flags Linux drops from a description's f_flags. */
 const OPEN_ONLY_FLAGS = linux.O_CREAT | linux.O_EXCL | linux.O_NOCTTY | linux.O_TRUNC | linux.O_CLOEXEC;
 const FALLOC_FL_KEEP_SIZE = 1;
@@ -737,40 +736,6 @@ function escapeMountPath(p: string): string {
 function isAncestor(a: Inode, b: Inode): boolean {
   for (let n: Inode | null = b; n; n = n.parent) if (n === a) return true;
   return false;
-}
-
-/** statLoc returns stat of loc with its mount id. */
-export function statLoc(loc: Loc): Stat {
-  const s = loc.node.stat();
-  s.mntId = loc.mnt.id;
-  return s;
-}
-
-/** statFD returns fstat(2) of fd: its inode's when it has one in the tree. */
-export function statFD(fd: FileDescription): Stat {
-  const loc = locOf(fd);
-  return loc ? statLoc(loc) : fd.stat();
-}
-
-/** statfsLoc returns statfs(2) of loc's file system. */
-export function statfsLoc(loc: Loc): Statfs {
-  const s = loc.mnt.fs.statfs();
-  if (loc.mnt.readonly) s.flags |= ST_RDONLY;
-  return s;
-}
-
-const PIPEFS_MAGIC = 0x50495045;
-const SOCKFS_MAGIC = 0x534f434b;
-const ANON_INODE_FS_MAGIC = 0x09041934;
-
-/** statfsFD returns fstatfs(2) of fd. */
-export function statfsFD(fd: FileDescription): Statfs {
-  const loc = locOf(fd);
-  if (loc) return statfsLoc(loc);
-  const type = fd.stat().mode & linux.S_IFMT;
-  const magic = type === linux.S_IFIFO ? PIPEFS_MAGIC : type === linux.S_IFSOCK ? SOCKFS_MAGIC : ANON_INODE_FS_MAGIC;
-  return { type: magic, bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0,
-    namelen: linux.NAME_MAX, flags: 0 };
 }
 
 /** newSandboxVFS builds the sandbox's mount tree: / is an overlay of the host

@@ -9,7 +9,8 @@ import type { FileDescription, Stat, Timespec } from '../../vfs/file_description
 import type { Statfs } from '../../vfs/inode.js';
 import { devMajor, devMinor } from '../../vfs/inode.js';
 import type { Loc, TimeArg } from '../../vfs/vfs.js';
-import { locOf, statFD, statfsFD } from '../../vfs/vfs.js';
+import { locOf } from '../../vfs/vfs.js';
+import { statFD, statfsFD } from '../../vfs/stat.js';
 import type { SyscallArgs, SyscallEntries } from '../syscalls.js';
 import { partial, supported } from '../syscalls.js';
 
