@@ -169,6 +169,8 @@ export class PtracePlatform implements Platform {
 
   /** The CPU the tracer thread is pinned to (-1: not pinned; threads are then not bound). */
   private readonly tracerCpu: number = pinTracer();
+  /** How many running threads are bound to the tracer's CPU. */
+  private boundRunning = 0;
 
   /** bind puts a thread that stops often on the tracer's CPU and lets one
    *  that computes run anywhere, before it is resumed. */
@@ -179,13 +181,16 @@ export class PtracePlatform implements Platform {
         native.setAffinity(pt.tid, want);
         pt.cpu = want;
       }
-      if (pt.cpu === this.tracerCpu) this.boundRunning++;
     }
     pt.resumedAt = performance.now();
   }
 
-  /** How many running threads are bound to the tracer's CPU. */
-  private boundRunning = 0;
+  /** markRunning records that a resume of pt succeeded. */
+  private markRunning(pt: PtraceThread): void {
+    pt.running = true;
+    this.running++;
+    if (this.tracerCpu >= 0 && pt.cpu === this.tracerCpu) this.boundRunning++;
+  }
 
   /** stopped updates a thread's run statistics when it stops or is lost. */
   private stopped(t: PtraceThread): void {
@@ -200,7 +205,7 @@ export class PtracePlatform implements Platform {
     return timeoutUs < 0 || timeoutUs > CHECK_US ? CHECK_US : timeoutUs;
   }
 
-  /** release lets bound threads that have run long go to any CPU. */
+  /** unbindLongRunners lets bound threads that have run long go to any CPU. */
   private unbindLongRunners(): void {
     const now = performance.now();
     for (const t of this.threads.values()) {
@@ -225,8 +230,7 @@ export class PtracePlatform implements Platform {
       this.lost(pt);
       return;
     }
-    pt.running = true;
-    this.running++;
+    this.markRunning(pt);
   }
 
   wait(timeoutUs: number): Stop | null {
@@ -257,8 +261,7 @@ export class PtracePlatform implements Platform {
       this.lost(pt);
       return { thread: pt, kind: StopKind.Gone, sig: 0 };
     }
-    pt.running = true;
-    this.running++;
+    this.markRunning(pt);
     const s = this.decode(r);
     if (s === undefined) return this.wait(timeoutUs);
     if (s !== null || cap === timeoutUs) return s;
