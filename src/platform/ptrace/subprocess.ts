@@ -244,12 +244,7 @@ export class PtraceAddressSpace implements AddressSpace {
       child.anon.insert({ ...p });
     }
     // The host copied these as shared mappings: the child gets zeroes instead.
-    for (const w of wipes) {
-      if (!child.mapFresh(w.start, w.end - w.start, w.prot, { dontFork: false, wipe: true })) {
-        child.must('munmap', child.syscall(SYSNO.munmap, w.start, w.end - w.start));
-        child.must('mmap', child.syscall(SYSNO.mmap, w.start, w.end - w.start, w.prot, MAP_PRIVATE | MAP_FIXED | 0x20, -1, 0));
-      }
-    }
+    for (const w of wipes) child.mapFreshOrAnon(w.start, w.end - w.start, w.prot, { dontFork: false, wipe: true });
   }
 
   /** stubFd returns the stub's fd for a host file, passing it over the stub socket once. */
@@ -417,11 +412,14 @@ export class PtraceAddressSpace implements AddressSpace {
     return dest;
   }
 
-  /** mapFreshOrAnon maps zeroed memory at [addr, addr+len): file pages, or host anonymous memory when the file is full. */
-  private mapFreshOrAnon(addr: number, len: number, prot: number): void {
-    if (this.mapFresh(addr, len, prot)) return;
+  /** mapFreshOrAnon maps zeroed memory at [addr, addr+len): file pages, or
+   *  host anonymous memory when the file is full (with attrs.wipe, told to
+   *  the host, which then wipes it on fork itself). */
+  private mapFreshOrAnon(addr: number, len: number, prot: number, attrs?: Pick<Piece, 'dontFork' | 'wipe'>): void {
+    if (this.mapFresh(addr, len, prot, attrs)) return;
     this.must('mmap', this.syscall(SYSNO.mmap, addr, len, prot, MAP_PRIVATE | MAP_FIXED | 0x20, -1, 0));
     this.dropPieces(addr, len);
+    if (attrs?.wipe) this.must('madvise', this.syscall(SYSNO.madvise, addr, len, MADV_WIPEONFORK));
   }
 
   madvise(addr: number, len: number, advice: number): void {
