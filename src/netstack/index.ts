@@ -14,7 +14,7 @@ export { Channel, ChannelLink, type ChannelFilter, type Verdict } from './link/c
 export { Stack, type StackOptions, type StackStats, type RouteEntry } from './stack/stack.js';
 export type { NIC } from './stack/nic.js';
 export type { NetProto, Route } from './stack/types.js';
-export { TCPEndpoint, SHUT_RD, SHUT_WR, SHUT_RDWR, type ReadOptions, type WriteOptions } from './transport/tcp/endpoint.js';
+export { TCPEndpoint, READ_WOULD_BLOCK, SHUT_RD, SHUT_WR, SHUT_RDWR, type ReadOptions, type WriteOptions } from './transport/tcp/endpoint.js';
 export { DEFAULT_TCP_CONFIG, type TCPConfig } from './transport/tcp/protocol.js';
 export { encodeTcpInfo, TCP_INFO_LEN, type TcpInfo } from './transport/tcp/info.js';
 export { STATE_NAMES as TCP_STATE_NAMES } from './transport/tcp/state.js';

@@ -395,6 +395,52 @@ static void test_ifreq(void) {
   close(fd);
 }
 
+/* read(2) and write(2) (not recv/send) on a socket with nothing to read and
+ * then a full send buffer: EAGAIN when non-blocking; a blocking write of more
+ * than the buffers hold waits for the reader and delivers every byte. */
+static void test_would_block(void) {
+  int port, l = listener4(&port);
+  int fd = connect4(port);
+  int c = accept(l, NULL, NULL);
+  CHECK("connected", fd >= 0 && c >= 0);
+  int fl = fcntl(c, F_GETFL);
+  fcntl(c, F_SETFL, fl | O_NONBLOCK);
+  char b[4096];
+  EXPECT_ERRNO("read of an empty non-blocking socket", read(c, b, sizeof b), EAGAIN);
+  fcntl(c, F_SETFL, fl);
+  fl = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  static char big[1 << 16];
+  memset(big, 'w', sizeof big);
+  long total = 0;
+  ssize_t n;
+  int rounds = 0;
+  while ((n = write(fd, big, sizeof big)) > 0 && rounds++ < 4096) total += n;
+  EXPECT_EQ("write until the buffers are full: -1", n, -1);
+  EXPECT_EQ("with EAGAIN", errno, EAGAIN);
+  CHECK("something was written first", total > 0);
+  fcntl(fd, F_SETFL, fl);
+  long got = 0;
+  while (got < total && (n = read(c, b, sizeof b)) > 0) got += n;
+  EXPECT_EQ("the reader gets every byte written", got, total);
+  /* A blocking write larger than the buffers, drained by a child. */
+  pid_t pid = fork();
+  if (pid == 0) {
+    long want = 8L << 20, have = 0;
+    while (have < want && (n = read(c, b, sizeof b)) > 0) have += n;
+    _exit(have == want ? 0 : 1);
+  }
+  static char huge[8 << 20];
+  memset(huge, 'h', sizeof huge);
+  EXPECT_EQ("a blocking 8 MiB write completes", write(fd, huge, sizeof huge), (ssize_t)sizeof huge);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK("the child read all 8 MiB", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  close(c);
+  close(fd);
+  close(l);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   test_echo_fork();
@@ -402,6 +448,7 @@ int main(void) {
   test_errors();
   test_shutdown();
   test_waitall();
+  test_would_block();
   test_options();
   test_ipv6();
   test_ifreq();

@@ -58,6 +58,9 @@ import type { ReadOptions, WriteOptions } from './tcb.js';
 import { TCB } from './tcb.js';
 import * as td from './teardown.js';
 
+/** READ_WOULD_BLOCK is tryReadTo's answer when a read would wait. */
+export const READ_WOULD_BLOCK = -1;
+
 export class TCPEndpoint extends TCB implements TransportEndpointHandler {
   // ---- Binding ----
 
@@ -314,6 +317,18 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
    * took nothing, which the caller knows). Throws as read does.
    */
   readTo(max: number, put: (view: Uint8Array) => number, opts: ReadOptions = {}): number {
+    const n = this.tryReadTo(max, put, opts);
+    if (n === READ_WOULD_BLOCK) throw errWouldBlock;
+    return n;
+  }
+
+  /**
+   * tryReadTo is readTo that returns READ_WOULD_BLOCK instead of throwing
+   * ErrWouldBlock: a reader finding no data is the common case of a busy
+   * socket, and a JavaScript throw costs microseconds (V8 unwinds the stack
+   * to find the handler). Other errors still throw.
+   */
+  tryReadTo(max: number, put: (view: Uint8Array) => number, opts: ReadOptions = {}): number {
     const peek = opts.peek === true;
     this.stack.enter();
     try {
@@ -344,7 +359,7 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
         return 0;
       }
       if (this.state === TCP_CLOSE && !this.connectPending) throw errNotConnected;
-      throw errWouldBlock;
+      return READ_WOULD_BLOCK;
     } finally {
       this.stack.exit();
     }
@@ -404,6 +419,27 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
       if (got === 0) return 0;
       this.queued(opts);
       return got;
+    } finally {
+      this.stack.exit();
+    }
+  }
+
+  /**
+   * writeSpace is the free send space, 0 when a write would wait (without
+   * throwing: see tryReadTo), or throws the error a write would report.
+   */
+  writeSpace(): number {
+    this.stack.enter();
+    try {
+      if (this.error === 0 && !this.shutWrite && !this.finQueued &&
+          (this.state === TCP_ESTABLISHED || this.state === TCP_CLOSE_WAIT)) {
+        return Math.max(0, this.sndCapacity - this.sndQueue.length);
+      }
+      if (this.error === 0 && !this.shutWrite && !this.finQueued &&
+          (this.state === TCP_SYN_SENT || this.state === TCP_SYN_RECV)) {
+        return 0;
+      }
+      return this.checkWritable();
     } finally {
       this.stack.exit();
     }

@@ -37,6 +37,8 @@ import { A4, A6, B6, tryConnect, loopbackStack } from '../../testing/harness.js'
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT } from '../../waiter.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT2, TCP_TIME_WAIT, TCP_SYN_SENT } from './state.js';
 import { FakeClock } from '../../clock.js';
+import { ErrWouldBlock } from '../../errors.js';
+import { READ_WOULD_BLOCK, SHUT_WR } from './endpoint.js';
 
 /** tcpPayloadLen returns the TCP payload length of an Ethernet/IPv4 frame, or -1 for non-TCP. */
 function tcpPayloadLen(frame: Uint8Array): number {
@@ -547,4 +549,25 @@ test('TCP: notify callbacks may call back into endpoints (loopback, synchronous 
   c.write(Uint8Array.of(1, 2, 3));
   c.write(Uint8Array.of(4));
   assert.deepEqual(echoed, [1, 2, 3, 4], 'echoed before write() returned');
+});
+
+test('TCP: tryReadTo and writeSpace say would-block as values, errors still throw', () => {
+  const { p, client, server } = smallWindowPair(16384);
+  const put = (v: Uint8Array): number => v.length;
+  assert.equal(server.tryReadTo(100, put), READ_WOULD_BLOCK, 'nothing to read yet');
+  assert.throws(() => server.readTo(100, put), ErrWouldBlock, 'readTo still throws');
+  client.setOption('SO_SNDBUF', 16384);
+  assert.ok(client.writeSpace() > 0, 'room before writing');
+  const data = pattern(200_000, 7);
+  let off = 0;
+  for (;;) {
+    const n = tryOp(() => client.write(data.subarray(off)));
+    if (n === undefined || n === 0) break;
+    off += n;
+  }
+  p.clock.advance(5000);
+  assert.equal(client.writeSpace(), 0, 'a full send buffer: 0, not a throw');
+  assert.ok(server.tryReadTo(1 << 20, put) > 0, 'data once it arrived');
+  client.shutdown(SHUT_WR);
+  assert.throws(() => client.writeSpace(), ErrClosedForSend, 'after shutdown: the error write reports');
 });

@@ -10,7 +10,7 @@
 import * as linuxerr from '../../../abi/linux/errno.js';
 import type { FullAddress, IntOption, PingEndpoint, UDPEndpoint } from '../../../netstack/index.js';
 import {
-  ErrAlreadyConnecting, ErrClosedForSend, ErrConnectStarted, ErrWouldBlock, TCPEndpoint, TcpipError,
+  ErrAlreadyConnecting, ErrClosedForSend, ErrConnectStarted, ErrWouldBlock, READ_WOULD_BLOCK, TCPEndpoint, TcpipError,
   encodeTcpInfo, errWouldBlock, linuxIntOption,
 } from '../../../netstack/index.js';
 import type { AddressSpace } from '../../../platform/platform.js';
@@ -228,12 +228,25 @@ export class InetSocket extends Socket {
     const src = req.src;
     const fill = (dst: Uint8Array): number => src.takeInto(dst);
     do {
-      // Take only what the endpoint has room for: it may not take less than offered.
-      const space = ep.sndCapacity - ep.queuedWrite;
+      let space: number;
       try {
-        // A full buffer: the endpoint reports its error, EPIPE or would-block.
-        if (space <= 0) ep.write(EMPTY);
-        if (space <= 0) throw errWouldBlock;
+        // Take only what the endpoint has room for: it may not take less than offered.
+        space = ep.writeSpace();
+      } catch (e) {
+        if (req.sent > 0) return 'done';
+        if (e instanceof ErrClosedForSend) {
+          if (t && !(req.flags & abi.MSG_NOSIGNAL)) raiseSigpipe(t);
+          throw linuxerr.EPIPE;
+        }
+        throw sysErr(e);
+      }
+      if (space <= 0) {
+        // A full buffer (not thrown: a busy writer meets it often).
+        if (!req.nonblock) return 'wait';
+        if (req.sent > 0) return 'done';
+        throw linuxerr.EAGAIN;
+      }
+      try {
         const n = Math.min(src.remaining, space, TCP_CHUNK);
         const last = n === src.remaining;
         // The bytes go from the source straight into the send queue's memory.
@@ -340,16 +353,16 @@ export class InetSocket extends Socket {
       fresh = 0;
       let took: number;
       try {
-        took = ep.readTo(peek ? req.copied + room : room, put, { peek });
+        took = ep.tryReadTo(peek ? req.copied + room : room, put, { peek });
       } catch (e) {
-        if (e instanceof ErrWouldBlock) {
-          if (req.copied >= req.target) return 'done';
-          if (!req.nonblock) return 'wait';
-          if (req.copied > 0) return 'done';
-          throw linuxerr.EAGAIN;
-        }
         if (req.copied > 0) return 'done';
         throw sysErr(e);
+      }
+      if (took === READ_WOULD_BLOCK) {
+        if (req.copied >= req.target) return 'done';
+        if (!req.nonblock) return 'wait';
+        if (req.copied > 0) return 'done';
+        throw linuxerr.EAGAIN;
       }
       if (faulted) {
         if (req.copied === 0) throw linuxerr.EFAULT;
@@ -562,8 +575,9 @@ export class InetSocket extends Socket {
     if (offset !== -1) throw linuxerr.ESPIPE;
     let done = 0;
     let faulted = false;
+    let r: number;
     try {
-      ep.readTo(len, (v) => {
+      r = ep.tryReadTo(len, (v) => {
         // A chunk whose copy faults stays queued whole (tcp_recvmsg).
         if (as.write(addr + done, v, 0, v.length) < v.length) {
           faulted = true;
@@ -575,6 +589,8 @@ export class InetSocket extends Socket {
     } catch (e) {
       throw sysErr(e);
     }
+    // Would block: said as a value, not thrown (the syscall layer then waits).
+    if (r === READ_WOULD_BLOCK) return -linuxerr.EAGAIN.errno;
     return faulted && done === 0 ? -linuxerr.EFAULT.errno : done;
   }
 
@@ -586,10 +602,11 @@ export class InetSocket extends Socket {
   writeGuest(_fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number | null {
     if (this.kind !== 'tcp') return null;
     if (offset !== -1) throw linuxerr.ESPIPE;
-    // The generic write path waits, and raises SIGPIPE on EPIPE itself.
-    const req = new SendRequest(new AddressSpaceSource(as, addr, len), null, abi.MSG_NOSIGNAL, true);
-    this.tcpSend(null, req);
-    return req.sent;
+    // The generic write path waits, and raises SIGPIPE on EPIPE itself. A
+    // full buffer is said as -EAGAIN when nothing was written (not thrown).
+    const req = new SendRequest(new AddressSpaceSource(as, addr, len), null, abi.MSG_NOSIGNAL, false);
+    const st = this.tcpSend(null, req);
+    return st === 'wait' && req.sent === 0 ? -linuxerr.EAGAIN.errno : req.sent;
   }
 
   write(_fd: FileDescription, src: Uint8Array, offset: number): number {

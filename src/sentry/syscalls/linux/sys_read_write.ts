@@ -3,7 +3,10 @@
 // Data moves through a reused scratch buffer: file -> scratch -> guest (or
 // back) within one synchronous step, so no await ever separates a fill from
 // its copy. A file that would block throws EAGAIN; unless the description is
-// non-blocking the syscall then waits on the file's queue and retries.
+// non-blocking the syscall then waits on the file's queue and retries. The
+// direct guest paths (GuestReader) say "would block" as a value instead,
+// WOULD_BLOCK, down to the handler's result: a busy socket's reader meets it
+// on most reads, and a JavaScript throw costs microseconds.
 
 import * as linux from '../../../abi/linux/file.js';
 import * as linuxerr from '../../../abi/linux/errno.js';
@@ -24,6 +27,9 @@ import { partial, supported } from '../syscalls.js';
 export const MAX_RW_COUNT = 0x7ffff000;
 /** IOV_MAX (UIO_MAXIOV) bounds iovec arrays. */
 export const IOV_MAX = 1024;
+
+/** WOULD_BLOCK is -EAGAIN: readDirect's and readOnce's "nothing to read yet". */
+const WOULD_BLOCK = -linuxerr.EAGAIN.errno;
 
 const RWF_HIPRI = 0x1;
 const RWF_DSYNC = 0x2;
@@ -216,6 +222,7 @@ function readDirect(t: Task, f: FileDescription, addr: number, len: number, offs
     }
     if (n < 0) {
       if (done > 0) break;
+      if (n === WOULD_BLOCK) return n;
       throw linuxerr.fromErrno(-n);
     }
     done += n;
@@ -226,7 +233,8 @@ function readDirect(t: Task, f: FileDescription, addr: number, len: number, offs
 }
 
 /** readOnce reads up to total bytes into the guest buffers without waiting.
- *  Throws (EAGAIN included) only when nothing was read. */
+ *  Throws only when nothing was read; would-block is thrown EAGAIN or
+ *  returned WOULD_BLOCK (the direct path). */
 function readOnce(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number): number {
   if (iovs.length === 1) {
     const n = readDirect(t, f, iovs[0].base, total, offset);
@@ -261,7 +269,9 @@ function readOnce(t: Task, f: FileDescription, iovs: IoVec[], total: number, off
 export function doRead(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number, nonblock: boolean): number | Promise<number> {
   f.impl.jobControl?.(t, false);
   try {
-    return readOnce(t, f, iovs, total, offset);
+    const n = readOnce(t, f, iovs, total, offset);
+    // Non-blocking: EAGAIN is the result (returned, not thrown: see WOULD_BLOCK).
+    if (n !== WOULD_BLOCK || nonblock) return n;
   } catch (e) {
     if (e !== linuxerr.EAGAIN || nonblock) throw e;
   }
@@ -275,7 +285,8 @@ async function readSlow(t: Task, f: FileDescription, iovs: IoVec[], total: numbe
     for (;;) {
       await waitFor(t, f, EVENT_IN);
       try {
-        return readOnce(t, f, iovs, total, offset);
+        const n = readOnce(t, f, iovs, total, offset);
+        if (n !== WOULD_BLOCK) return n;
       } catch (e) {
         if (e !== linuxerr.EAGAIN) throw e;
       }
@@ -287,8 +298,8 @@ async function readSlow(t: Task, f: FileDescription, iovs: IoVec[], total: numbe
 
 /** GuestWriter is a file that takes bytes straight from guest memory (TCP
  *  sockets copy them into their send queue): no scratch copy in between.
- *  writeGuest returns the count written, or null when it cannot; it throws
- *  as write does (EAGAIN only when nothing was written). */
+ *  writeGuest returns the count written, WOULD_BLOCK when nothing could be,
+ *  or null when it cannot; it throws as write does. */
 export interface GuestWriter {
   writeGuest(fd: FileDescription, as: AddressSpace, addr: number, len: number, offset: number): number | null;
 }
@@ -298,7 +309,8 @@ function isGuestWriter(impl: object): impl is GuestWriter {
 }
 
 /** writeOnce writes guest bytes [skip, total) without waiting; returns the count
- *  written. Throws (EAGAIN included) only when nothing was written. */
+ *  written. Throws only when nothing was written; would-block is thrown
+ *  EAGAIN or returned WOULD_BLOCK (the direct path). */
 function writeOnce(t: Task, f: FileDescription, iovs: IoVec[], total: number, offset: number, skip: number): number {
   if (iovs.length === 1 && isGuestWriter(f.impl)) {
     let n: number | null;
@@ -361,6 +373,11 @@ export function doWrite(t: Task, f: FileDescription, iovs: IoVec[], total: numbe
     n = writeOnce(t, f, iovs, total, offset, 0);
   } catch (e) {
     if (e !== linuxerr.EAGAIN || nonblock) throw e;
+    n = WOULD_BLOCK;
+  }
+  if (n === WOULD_BLOCK) {
+    // Non-blocking: EAGAIN is the result (returned, not thrown).
+    if (nonblock) return n;
     return writeSlow(t, f, iovs === one ? [{ ...one[0] }] : iovs, total, offset, 0);
   }
   if (n === total || n === 0 || nonblock || !f.impl.waitQueue) return n;
@@ -376,8 +393,10 @@ async function writeSlow(t: Task, f: FileDescription, iovs: IoVec[], total: numb
         try {
           const n = writeOnce(t, f, iovs, total, offset, done);
           if (n === 0) return done;
-          done += n;
-          continue;
+          if (n !== WOULD_BLOCK) {
+            done += n;
+            continue;
+          }
         } catch (e) {
           if (e !== linuxerr.EAGAIN) {
             if (done > 0) return done;
