@@ -185,9 +185,25 @@ export class PtracePlatform implements Platform {
     pt.resumedAt = performance.now();
   }
 
+  /** Running threads in the order they were resumed (a Set keeps insertion order). */
+  private readonly runOrder = new Set<PtraceThread>();
+
+  /** preferred names the thread a wait polls first: the longest-running of
+   *  several that stop often, which most likely stopped first. A wait on the
+   *  process group would report the thread attached first instead: a reader
+   *  resumed after its writer then always meets an empty socket and blocks,
+   *  where handling the write first lets the read complete at once.
+   *  resuming: threads about to be resumed, not yet counted. 0: none. */
+  private preferred(resuming = 0): number {
+    if (this.runOrder.size + resuming < 2) return 0;
+    const head = this.runOrder.values().next().value as PtraceThread;
+    return head.runAvg < BIND_BELOW_US ? head.tid : 0;
+  }
+
   /** markRunning records that a resume of pt succeeded. */
   private markRunning(pt: PtraceThread): void {
     pt.running = true;
+    this.runOrder.add(pt);
     this.running++;
     if (this.tracerCpu >= 0 && pt.cpu === this.tracerCpu) this.boundRunning++;
   }
@@ -195,6 +211,7 @@ export class PtracePlatform implements Platform {
   /** stopped updates a thread's run statistics when it stops or is lost. */
   private stopped(t: PtraceThread): void {
     if (!t.running) return;
+    this.runOrder.delete(t);
     if (t.cpu === this.tracerCpu && this.tracerCpu >= 0) this.boundRunning--;
     t.runAvg = t.runAvg * 0.75 + (performance.now() - t.resumedAt) * 250;
   }
@@ -237,7 +254,7 @@ export class PtracePlatform implements Platform {
     const deadline = timeoutUs > 0 ? performance.now() + timeoutUs / 1000 : 0;
     for (;;) {
       const cap = this.capped(timeoutUs);
-      const r = native.wait(-this.pgid, cap, this.stopRegs, this.info);
+      const r = native.wait(-this.pgid, cap, this.stopRegs, this.info, this.preferred(1));
       const s = this.decode(r);
       if (s === undefined) continue;
       if (s !== null || cap === timeoutUs) return s;
@@ -255,8 +272,9 @@ export class PtracePlatform implements Platform {
     this.bind(pt);
     const start = performance.now();
     const cap = this.capped(timeoutUs);
+    // pt is resumed last: a preferred thread is one resumed before it.
     const r = native.resumeAndWait(
-      pt.tid, ptrace.PTRACE_SYSEMU, sig, dirty, pt.regs.u64, -this.pgid, cap, this.stopRegs, this.info);
+      pt.tid, ptrace.PTRACE_SYSEMU, sig, dirty, pt.regs.u64, -this.pgid, cap, this.stopRegs, this.info, this.preferred(1));
     if (r === -3 /* ESRCH: died before resuming */) {
       this.lost(pt);
       return { thread: pt, kind: StopKind.Gone, sig: 0 };
