@@ -49,6 +49,21 @@ test('PacketBuffer: headers prepend into headroom, pullUp merges across head and
   assert.equal(q.pullUp(10), null);
 });
 
+test('PacketBuffer: pullUpAt gives offsets into head, across payload and extra views', () => {
+  const p = new PacketBuffer(Uint8Array.of(0, 0, 1, 2), 2, Uint8Array.of(3, 4));
+  assert.equal(p.pullUpAt(2), 2, 'already contiguous: headStart');
+  assert.equal(p.pullUpAt(7), -1, 'longer than the packet');
+  p.extra = [Uint8Array.of(5, 6), Uint8Array.of(7)];
+  const at = p.pullUpAt(5);
+  assert.equal(at, 0);
+  assert.deepEqual(Array.from(p.head.subarray(at, at + 5)), [1, 2, 3, 4, 5]);
+  assert.deepEqual(Array.from(p.data()), [1, 2, 3, 4, 5, 6, 7], 'nothing lost');
+  p.trim(7);
+  assert.equal(p.size, 7, 'trim to the size keeps everything');
+  p.trim(3);
+  assert.deepEqual(Array.from(p.data()), [1, 2, 3]);
+});
+
 test('Timer: resets later keep one host timer; fires once at the final deadline', () => {
   const clock = new FakeClock();
   let fired = 0;

@@ -74,9 +74,20 @@ export class PacketBuffer {
    * them as a view (null if the packet is shorter).
    */
   pullUp(n: number): Uint8Array | null {
+    const at = this.pullUpAt(n);
+    return at < 0 ? null : this.head.subarray(at, at + n);
+  }
+
+  /**
+   * pullUpAt is pullUp without the view: the first n remaining bytes are
+   * made contiguous in head, from the returned offset on (-1 if the packet
+   * is shorter). Parsers read head there: a subarray per header costs more
+   * than the parsing (V8 looks up the species constructor).
+   */
+  pullUpAt(n: number): number {
     const avail = this.head.length - this.headStart;
-    if (avail >= n) return this.head.subarray(this.headStart, this.headStart + n);
-    if (this.size < n) return null;
+    if (avail >= n) return this.headStart;
+    if (this.size < n) return -1;
     if (this.extra === null) {
       const take = n - avail;
       const merged = new Uint8Array(n);
@@ -85,14 +96,14 @@ export class PacketBuffer {
       this.head = merged;
       this.headStart = 0;
       this.payload = this.payload.subarray(take);
-      return merged;
+      return 0;
     }
     const all = this.data();
     this.head = all;
     this.headStart = 0;
     this.payload = EMPTY;
     this.extra = null;
-    return all.subarray(0, n);
+    return 0;
   }
 
   /** consume drops n bytes from the front (they must have been pulled up). */
@@ -103,6 +114,8 @@ export class PacketBuffer {
   /** trim caps the remaining size at n bytes (drops link-layer padding). */
   trim(n: number): void {
     const avail = this.head.length - this.headStart;
+    // The usual case, nothing to drop: no views rebuilt.
+    if (this.extra === null && n === avail + this.payload.length) return;
     if (n <= avail) {
       this.head = this.head.subarray(0, this.headStart + n);
       this.payload = EMPTY;

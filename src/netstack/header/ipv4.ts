@@ -68,30 +68,31 @@ export function encodeIPv4(b: Uint8Array, off: number, f: IPv4Encode): void {
 }
 
 /**
- * decodeIPv4 parses and validates the header at the start of b (version,
- * lengths, checksum); returns null for a malformed packet. packetLen is how
- * many bytes the link delivered.
+ * decodeIPv4 parses and validates the header at offset off of b (version,
+ * lengths, checksum); the header bytes present run to end (b.length by
+ * default). Returns null for a malformed packet. packetLen is how many bytes
+ * the link delivered.
  */
-export function decodeIPv4(b: Uint8Array, packetLen: number, verified = false): IPv4Fields | null {
-  if (b.length < IPV4_MIN_HEADER_LEN || b[0] >> 4 !== 4) return null;
-  const headerLength = (b[0] & 0x0f) * 4;
-  const totalLength = (b[2] << 8) | b[3];
-  if (headerLength < IPV4_MIN_HEADER_LEN || headerLength > b.length) return null;
+export function decodeIPv4(b: Uint8Array, packetLen: number, verified = false, off = 0, end = b.length): IPv4Fields | null {
+  if (end - off < IPV4_MIN_HEADER_LEN || b[off] >> 4 !== 4) return null;
+  const headerLength = (b[off] & 0x0f) * 4;
+  const totalLength = (b[off + 2] << 8) | b[off + 3];
+  if (headerLength < IPV4_MIN_HEADER_LEN || headerLength > end - off) return null;
   if (totalLength < headerLength || totalLength > packetLen) return null;
   // verified: the link guarantees integrity (loopback), so the sum is known good.
-  if (!verified && checksum(b, 0, 0, headerLength) !== 0xffff) return null;
-  const ff = (b[6] << 8) | b[7];
+  if (!verified && checksum(b, 0, off, off + headerLength) !== 0xffff) return null;
+  const ff = (b[off + 6] << 8) | b[off + 7];
   return {
     headerLength,
-    tos: b[1],
+    tos: b[off + 1],
     totalLength,
-    id: (b[4] << 8) | b[5],
+    id: (b[off + 4] << 8) | b[off + 5],
     flags: ff & (IPV4_FLAG_DF | IPV4_FLAG_MF),
     fragmentOffset: (ff & IPV4_FRAG_OFFSET_MASK) * 8,
-    ttl: b[8],
-    protocol: b[9],
-    checksum: (b[10] << 8) | b[11],
-    src: addrFromBytes(b, 12, 4),
-    dst: addrFromBytes(b, 16, 4),
+    ttl: b[off + 8],
+    protocol: b[off + 9],
+    checksum: (b[off + 10] << 8) | b[off + 11],
+    src: addrFromBytes(b, off + 12, 4),
+    dst: addrFromBytes(b, off + 16, 4),
   };
 }

@@ -57,18 +57,18 @@ export interface TCPOptions {
   sackBlocks: SackBlock[] | null;
 }
 
-/** decodeTCP reads the fixed header at the start of b (b.length >= 20). */
-export function decodeTCP(b: Uint8Array): TCPFields {
+/** decodeTCP reads the fixed header at offset off of b (20 bytes there). */
+export function decodeTCP(b: Uint8Array, off = 0): TCPFields {
   return {
-    srcPort: (b[0] << 8) | b[1],
-    dstPort: (b[2] << 8) | b[3],
-    seq: ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0,
-    ack: ((b[8] << 24) | (b[9] << 16) | (b[10] << 8) | b[11]) >>> 0,
-    dataOffset: (b[12] >> 4) * 4,
-    flags: b[13],
-    window: (b[14] << 8) | b[15],
-    checksum: (b[16] << 8) | b[17],
-    urgent: (b[18] << 8) | b[19],
+    srcPort: (b[off] << 8) | b[off + 1],
+    dstPort: (b[off + 2] << 8) | b[off + 3],
+    seq: ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0,
+    ack: ((b[off + 8] << 24) | (b[off + 9] << 16) | (b[off + 10] << 8) | b[off + 11]) >>> 0,
+    dataOffset: (b[off + 12] >> 4) * 4,
+    flags: b[off + 13],
+    window: (b[off + 14] << 8) | b[off + 15],
+    checksum: (b[off + 16] << 8) | b[off + 17],
+    urgent: (b[off + 18] << 8) | b[off + 19],
   };
 }
 

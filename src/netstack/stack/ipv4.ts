@@ -36,6 +36,7 @@ import { Reassembler } from './fragment.js';
 import type { NIC } from './nic.js';
 import type { Stack } from './stack.js';
 import type { ControlError, PacketInfo, Route, WriteParams } from './types.js';
+import { netHeaderOf } from './types.js';
 
 /** ALL_HOSTS_V4 is 224.0.0.1, the only IPv4 group we accept without membership. */
 const ALL_HOSTS_V4 = '\xe0\0\0\x01';
@@ -81,11 +82,13 @@ export class IPv4Protocol {
   handlePacket(nic: NIC, pkt: PacketBuffer): void {
     const st = this.stack.stats.ip;
     st.packetsReceived++;
-    const fixed = pkt.pullUp(IPV4_MIN_HEADER_LEN);
-    if (fixed === null) return void st.malformedPacketsReceived++;
-    const h = pkt.pullUp((fixed[0] & 0x0f) * 4);
-    const f = h === null ? null : decodeIPv4(h, pkt.size, pkt.checksumVerified);
-    if (f === null || h === null) return void st.malformedPacketsReceived++;
+    const fixed = pkt.pullUpAt(IPV4_MIN_HEADER_LEN);
+    if (fixed < 0) return void st.malformedPacketsReceived++;
+    const hlen = (pkt.head[fixed] & 0x0f) * 4;
+    const at = pkt.pullUpAt(hlen);
+    const hb = pkt.head;
+    const f = at < 0 ? null : decodeIPv4(hb, pkt.size, pkt.checksumVerified, at, at + hlen);
+    if (f === null) return void st.malformedPacketsReceived++;
     pkt.trim(f.totalLength);
     let multi = false;
     if (!this.stack.isLocalAddress(f.dst)) {
@@ -103,7 +106,9 @@ export class IPv4Protocol {
       pkt.checksumVerified = verified;
     }
     st.packetsDelivered++;
-    const info: PacketInfo = { nic, netProto: 4, src: f.src, dst: f.dst, ttl: f.ttl, tos: f.tos, multi, netHeader: h };
+    const info: PacketInfo = {
+      nic, netProto: 4, src: f.src, dst: f.dst, ttl: f.ttl, tos: f.tos, multi, netBuf: hb, netOff: at, netLen: hlen,
+    };
     this.stack.deliverTransport(info, f.protocol, pkt);
   }
 
@@ -233,7 +238,7 @@ export class IPv4Protocol {
    */
   sendError(info: PacketInfo, quotedTransport: Uint8Array, type: number, code: number, rest = 0): void {
     if (info.multi || info.src === '\0\0\0\0') return;
-    const h = info.netHeader;
+    const h = netHeaderOf(info);
     if ((((h[6] << 8) | h[7]) & 0x1fff) !== 0) return;
     if (h[9] === PROTO_ICMP && quotedTransport.length > 0 && quotedTransport[0] !== ICMPV4_ECHO && quotedTransport[0] !== ICMPV4_ECHO_REPLY) return;
     let route: Route;

@@ -39,6 +39,7 @@ import { Reassembler } from './fragment.js';
 import type { NIC } from './nic.js';
 import type { Stack } from './stack.js';
 import type { ControlError, PacketInfo, Route, WriteParams } from './types.js';
+import { netHeaderOf } from './types.js';
 
 // Linux's icmpv6_err_convert for destination unreachable codes: [errno, hard].
 const UNREACH_ERRORS: ReadonlyArray<readonly [number, boolean]> = [
@@ -100,7 +101,10 @@ export class IPv6Protocol {
       pkt.checksumVerified = verified;
     }
     st.packetsDelivered++;
-    const info: PacketInfo = { nic, netProto: 6, src: f.src, dst: f.dst, ttl: f.hopLimit, tos: f.trafficClass, multi, netHeader: h };
+    const info: PacketInfo = {
+      nic, netProto: 6, src: f.src, dst: f.dst, ttl: f.hopLimit, tos: f.trafficClass, multi,
+      netBuf: h, netOff: 0, netLen: h.length,
+    };
     this.stack.deliverTransport(info, proto, pkt);
   }
 
@@ -235,7 +239,7 @@ export class IPv6Protocol {
     } catch {
       return;
     }
-    const h = info.netHeader;
+    const h = netHeaderOf(info);
     const room = IPV6_MIN_MTU - IPV6_HEADER_LEN - ICMPV6_HEADER_LEN - h.length;
     const body = new Uint8Array(h.length + Math.min(quotedTransport.length, room));
     body.set(h);

@@ -129,7 +129,10 @@ export class Stack {
   private depth = 0;
   private flushing = false;
   private inbound: Inbound[] = [];
-  private readonly pendingNotify = new Map<Notifier, number>();
+  /** The other inbound array: flush swaps the two instead of allocating one per turn. */
+  private inboundSpare: Inbound[] = [];
+  private pendingNotify = new Map<Notifier, number>();
+  private notifySpare = new Map<Notifier, number>();
 
   constructor(opts: StackOptions = {}) {
     this.clock = opts.clock ?? realClock;
@@ -366,7 +369,8 @@ export class Stack {
       for (;;) {
         if (this.inbound.length > 0) {
           const q = this.inbound;
-          this.inbound = [];
+          const next = this.inboundSpare; // empty
+          this.inbound = next;
           this.depth++;
           try {
             for (let i = 0; i < q.length; i++) {
@@ -374,19 +378,27 @@ export class Stack {
               try {
                 this.dispatch(q[i]);
               } catch (e) {
-                this.inbound = q.slice(i + 1).concat(this.inbound);
+                this.inbound = q.slice(i + 1).concat(next);
+                next.length = 0;
                 throw e;
               }
             }
           } finally {
             this.depth--;
+            q.length = 0;
+            this.inboundSpare = q;
           }
           continue;
         }
         if (this.pendingNotify.size > 0) {
-          const list = [...this.pendingNotify];
-          this.pendingNotify.clear();
-          for (const [n, ev] of list) n.fireNotify(ev);
+          const m = this.pendingNotify;
+          this.pendingNotify = this.notifySpare; // empty
+          try {
+            m.forEach(fireNotify);
+          } finally {
+            m.clear();
+            this.notifySpare = m;
+          }
           continue;
         }
         break;
@@ -533,4 +545,8 @@ function prefixMatchFast(a: Address, network: Address, prefixLen: number): boole
   if (bits === 0) return true;
   const mask = (0xff << (8 - bits)) & 0xff;
   return (a.charCodeAt(full) & mask) === (network.charCodeAt(full) & mask);
+}
+
+function fireNotify(ev: number, n: Notifier): void {
+  n.fireNotify(ev);
 }

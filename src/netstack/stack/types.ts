@@ -42,8 +42,11 @@ export interface PacketInfo {
   tos: number;
   /** multi is set when dst is a broadcast or multicast address. */
   multi: boolean;
-  /** netHeader is the IP header (for quoting in ICMP errors). */
-  netHeader: Uint8Array;
+  /** The IP header (for quoting in ICMP errors) is netBuf[netOff, netOff+netLen):
+   *  no view is made per packet (see netHeaderOf). */
+  netBuf: Uint8Array;
+  netOff: number;
+  netLen: number;
 }
 
 /** ControlError is an ICMP error (or a local resolution failure) for a transport flow. */
@@ -70,4 +73,9 @@ export interface WriteParams {
   tos: number;
   /** df sets Don't Fragment (IPv4); fragmentation of local packets still happens over the MTU. */
   df?: boolean;
+}
+
+/** netHeaderOf returns the IP header of an inbound packet. */
+export function netHeaderOf(info: PacketInfo): Uint8Array {
+  return info.netBuf.subarray(info.netOff, info.netOff + info.netLen);
 }

@@ -101,15 +101,18 @@ export class TCPProtocol implements TransportProtocol {
   handlePacket(info: PacketInfo, pkt: PacketBuffer): void {
     const st = this.stack.stats.tcp;
     st.segmentsReceived++;
-    const fixed = pkt.pullUp(TCP_MIN_HEADER_LEN);
-    if (fixed === null) return void st.invalidSegmentsReceived++;
-    const dataOffset = (fixed[12] >> 4) * 4;
+    const fixed = pkt.pullUpAt(TCP_MIN_HEADER_LEN);
+    if (fixed < 0) return void st.invalidSegmentsReceived++;
+    const dataOffset = (pkt.head[fixed + 12] >> 4) * 4;
     if (dataOffset < TCP_MIN_HEADER_LEN || dataOffset > pkt.size) return void st.invalidSegmentsReceived++;
-    const h = pkt.pullUp(dataOffset)!;
+    const at = pkt.pullUpAt(dataOffset);
+    const h = pkt.head;
     if (!pkt.checksumVerified && !tcpChecksumOK(pkt.data(), info.src, info.dst)) return void st.checksumErrors++;
     if (info.multi) return void st.invalidSegmentsReceived++;
-    const f = decodeTCP(h);
-    const opts = dataOffset > TCP_MIN_HEADER_LEN ? parseTCPOptions(h, TCP_MIN_HEADER_LEN, dataOffset, (f.flags & TCP_SYN) !== 0) : NO_OPTIONS;
+    const f = decodeTCP(h, at);
+    const opts = dataOffset > TCP_MIN_HEADER_LEN
+      ? parseTCPOptions(h, at + TCP_MIN_HEADER_LEN, at + dataOffset, (f.flags & TCP_SYN) !== 0)
+      : NO_OPTIONS;
     pkt.consume(dataOffset);
     let first: Uint8Array;
     let rest: Uint8Array[] | null;
