@@ -6,7 +6,7 @@
 import type { Address, NIC, Stack } from '../../../netstack/index.js';
 import { TCPEndpoint, UDPEndpoint } from '../../../netstack/index.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { endpointOwner } from '../../socket/netstack/inet.js';
+import { PROTO_TCP, PROTO_UDP, inetEntries } from '../../socket/inventory.js';
 import { stackFor } from '../../socket/netstack/stack.js';
 import { unixSockets } from '../../socket/unix/unix.js';
 import * as linuxerr from '../../../abi/linux/errno.js';
@@ -15,9 +15,6 @@ import type { Caller } from '../../vfs/inode.js';
 import { isTask } from '../../vfs/special.js';
 import type { Spec } from './synthetic.js';
 import { dir, file } from './synthetic.js';
-
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
 
 function callerTask(c: Caller): Task {
   if (!isTask(c)) throw linuxerr.ENOENT;
@@ -47,14 +44,6 @@ export function inetAddr(a: Address, port: number, v6: boolean): string {
   return `${s}:${hex(port, 4)}`;
 }
 
-function peerOf(ep: TCPEndpoint | UDPEndpoint): { addr: Address; port: number } {
-  try {
-    return ep.getpeername();
-  } catch {
-    return { addr: '', port: 0 };
-  }
-}
-
 // ---- tcp, tcp6, udp, udp6 ----
 
 function tcpText(s: Stack, v6: boolean): string {
@@ -63,17 +52,14 @@ function tcpText(s: Stack, v6: boolean): string {
     : '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'.padEnd(149) + '\n';
   let out = head;
   let i = 0;
-  for (const ep of s.demux.endpoints(PROTO_TCP)) {
-    if (!(ep instanceof TCPEndpoint) || (ep.family === 6) !== v6) continue;
-    const local = ep.getsockname();
-    const peer = peerOf(ep);
-    const own = endpointOwner(ep);
+  for (const { ep, local, peer, owner: own, orphaned } of inetEntries(s, PROTO_TCP, v6)) {
+    if (!(ep instanceof TCPEndpoint)) continue;
     const listening = ep.isListening();
     const tx = listening ? 0 : ep.queuedWrite;
     const rx = listening ? 0 : ep.queuedRead;
     const row = `${String(i++).padStart(4)}: ${inetAddr(local.addr, local.port, v6)} ${inetAddr(peer.addr, peer.port, v6)} ` +
       `${hex(ep.state, 2)} ${hex(tx, 8)}:${hex(rx, 8)} 00:00000000 00000000 ${String(own?.uid ?? 0).padStart(5)} ` +
-      `${String(0).padStart(8)} ${own?.ino ?? 0} 1 0000000000000000 20 4 30 10 -1`;
+      `${String(0).padStart(8)} ${orphaned ? 0 : own?.ino ?? 0} 1 0000000000000000 20 4 30 10 -1`;
     out += (v6 ? row : row.padEnd(149)) + '\n';
   }
   return out;
@@ -85,12 +71,8 @@ function udpText(s: Stack, v6: boolean): string {
     : '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops'.padEnd(127) + '\n';
   let out = head;
   let i = 0;
-  for (const ep of s.demux.endpoints(PROTO_UDP)) {
-    if (!(ep instanceof UDPEndpoint) || (ep.family === 6) !== v6) continue;
-    const local = ep.getsockname();
-    const peer = peerOf(ep);
-    const own = endpointOwner(ep);
-    const st = peer.port !== 0 ? 1 : 7; // TCP_ESTABLISHED when connected, else TCP_CLOSE
+  for (const { ep, local, peer, owner: own, state: st } of inetEntries(s, PROTO_UDP, v6)) {
+    if (!(ep instanceof UDPEndpoint)) continue;
     const row = `${String(i++).padStart(v6 ? 4 : 5)}: ${inetAddr(local.addr, local.port, v6)} ${inetAddr(peer.addr, peer.port, v6)} ` +
       `${hex(st, 2)} ${hex(0, 8)}:${hex(ep.queuedBytes, 8)} 00:00000000 00000000 ${String(own?.uid ?? 0).padStart(5)} ` +
       `${String(0).padStart(8)} ${own?.ino ?? 0} 2 0000000000000000 0`;
@@ -115,6 +97,31 @@ function unixText(k: Kernel): string {
     out += `0000000000000000: ${hex(2, 8)} ${hex(0, 8)} ${hex(flags, 8)} ${hex(u.type, 4)} ${hex(st, 2)} ${String(u.ino).padStart(5)}${path}\n`;
   }
   return out;
+}
+
+// ---- sockstat, sockstat6 (what `ss -s` reads) ----
+
+const TCP_TIME_WAIT = 6;
+
+function sockstatText(k: Kernel, s: Stack): string {
+  const tcp4 = inetEntries(s, PROTO_TCP, false);
+  const tcp = [...tcp4, ...inetEntries(s, PROTO_TCP, true)];
+  let mem = 0;
+  for (const e of tcp) if (e.ep instanceof TCPEndpoint) mem += e.ep.queuedRead + e.ep.queuedWrite;
+  const tw = tcp.filter((e) => e.state === TCP_TIME_WAIT).length;
+  const files = tcp.filter((e) => e.owner && !e.orphaned).length + inetEntries(s, PROTO_UDP, false).length +
+    inetEntries(s, PROTO_UDP, true).length + unixSockets(k).filter((u) => !u.embryo).length;
+  // Sockets counted: those of the stack and Unix sockets (netlink and ping sockets are not enumerated).
+  return `sockets: used ${files}\n` +
+    `TCP: inuse ${tcp4.filter((e) => e.state !== TCP_TIME_WAIT).length} orphan ${tcp.filter((e) => e.orphaned).length} ` +
+    `tw ${tw} alloc ${tcp.length - tw} mem ${Math.ceil(mem / 4096)}\n` +
+    `UDP: inuse ${inetEntries(s, PROTO_UDP, false).length} mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`;
+}
+
+function sockstat6Text(s: Stack): string {
+  const tcp = inetEntries(s, PROTO_TCP, true).filter((e) => e.state !== TCP_TIME_WAIT).length;
+  return `TCP6: inuse ${tcp}\nUDP6: inuse ${inetEntries(s, PROTO_UDP, true).length}\nUDPLITE6: inuse 0\nRAW6: inuse 0\n` +
+    'FRAG6: inuse 0 memory 0\n';
 }
 
 // ---- dev, if_inet6, route ----
@@ -205,6 +212,8 @@ export const netDir: Spec = dir({
   if_inet6: file((c) => ifInet6Text(stackOf(c))),
   route: file((c) => routeText(stackOf(c))),
   snmp: file((c) => snmpText(stackOf(c))),
+  sockstat: file((c) => sockstatText(callerTask(c).kernel, stackOf(c))),
+  sockstat6: file((c) => sockstat6Text(stackOf(c))),
   tcp: file((c) => tcpText(stackOf(c), false)),
   tcp6: file((c) => tcpText(stackOf(c), true)),
   udp: file((c) => udpText(stackOf(c), false)),

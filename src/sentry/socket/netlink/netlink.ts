@@ -1,8 +1,9 @@
 // AF_NETLINK sockets (Linux's net/netlink/af_netlink.c): requests go to the
 // kernel side synchronously at sendmsg, and the replies (acks, errors, dump
 // parts) wait in a queue of datagrams for recvmsg. Protocols: NETLINK_ROUTE
-// (route.ts) and NETLINK_KOBJECT_UEVENT, which never has anything to say
-// (the sandbox has no device events). Others are EPROTONOSUPPORT, as in gVisor.
+// (route.ts), NETLINK_SOCK_DIAG (diag.ts: `ss`) and NETLINK_KOBJECT_UEVENT,
+// which never has anything to say (the sandbox has no device events). Others
+// are EPROTONOSUPPORT, as in gVisor.
 // Unicast between user sockets and multicast notifications are not modelled.
 
 import * as linuxerr from '../../../abi/linux/errno.js';
@@ -17,6 +18,8 @@ import { stackFor } from '../netstack/stack.js';
 import type { Message } from './message.js';
 import { NLMSG_MIN_TYPE, NLM_F_ACK, NLM_F_REQUEST, doneMessage, errorMessage, parseMessages } from './message.js';
 import { RouteError, processRoute } from './route.js';
+import { NETLINK_SOCK_DIAG, processDiag } from './diag.js';
+import { diagContext } from './diag_sandbox.js';
 
 export const NETLINK_ROUTE = 0;
 export const NETLINK_KOBJECT_UEVENT = 15;
@@ -174,7 +177,7 @@ export class NetlinkSocket extends Socket {
     const data = len > 0 ? req.src.take(len) : new Uint8Array(0);
     this.autobind(t);
     req.sent = data.length;
-    if (this.protocol === NETLINK_ROUTE) {
+    if (this.protocol === NETLINK_ROUTE || this.protocol === NETLINK_SOCK_DIAG) {
       for (const m of parseMessages(data)) this.handle(admin, m);
     }
     return 'done';
@@ -188,14 +191,15 @@ export class NetlinkSocket extends Socket {
     if (m.hdr.type >= NLMSG_MIN_TYPE) {
       try {
         const log = this.kernel.log;
-        const r = processRoute({
+        const d = this.protocol === NETLINK_SOCK_DIAG ? processDiag(diagContext(this.kernel, admin), m, this.portid) : null;
+        const r = d ?? processRoute({
           stack: stackFor(this.kernel),
           admin,
           strict: this.flags.get(NETLINK_GET_STRICT_CHK) ?? false,
           warn: (k, msg) => log.warnOnce(k, msg),
         }, m, this.portid);
         if (r.dump) {
-          this.enqueueDump(r.msgs, doneMessage(m.hdr.seq, this.portid));
+          this.enqueueDump(r.msgs, d?.done ?? doneMessage(m.hdr.seq, this.portid));
           return; // a dump is never acked
         }
         for (const msg of r.msgs) this.enqueue([msg]);
@@ -351,7 +355,7 @@ function int32(v: number): Uint8Array {
 export function newNetlinkSocket(t: Task, type: number, protocol: number): Socket {
   if (type !== abi.SOCK_RAW && type !== abi.SOCK_DGRAM) throw linuxerr.ESOCKTNOSUPPORT;
   if (protocol < 0 || protocol >= MAX_LINKS) throw linuxerr.EPROTONOSUPPORT;
-  if (protocol !== NETLINK_ROUTE && protocol !== NETLINK_KOBJECT_UEVENT) {
+  if (protocol !== NETLINK_ROUTE && protocol !== NETLINK_KOBJECT_UEVENT && protocol !== NETLINK_SOCK_DIAG) {
     t.kernel.log.warnOnce(`netlink:${protocol}`, `netlink protocol ${protocol} is not supported (EPROTONOSUPPORT)`);
     throw linuxerr.EPROTONOSUPPORT;
   }

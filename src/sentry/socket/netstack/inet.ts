@@ -70,11 +70,11 @@ const EP_SOCKET_OPTIONS = new Set([
   abi.SO_OOBINLINE, abi.SO_DONTROUTE, abi.SO_PRIORITY, 62 /* SO_BINDTOIFINDEX */,
 ]);
 
-/** owners maps endpoints to their socket's inode number and owner, for /proc/net. */
-const owners = new WeakMap<object, { ino: number; uid: number }>();
+/** owners maps endpoints to their socket's inode number, owner and cookie, for /proc/net and sock_diag. */
+const owners = new WeakMap<object, { ino: number; uid: number; cookie: number }>();
 
-/** endpointOwner returns the inode and uid of the socket using ep, if any. */
-export function endpointOwner(ep: object): { ino: number; uid: number } | undefined {
+/** endpointOwner returns the inode, uid and cookie (SO_COOKIE) of the socket using ep, if any. */
+export function endpointOwner(ep: object): { ino: number; uid: number; cookie: number } | undefined {
   return owners.get(ep);
 }
 
@@ -94,7 +94,7 @@ export class InetSocket extends Socket {
     super(creds, type, protocol);
     this.family = family;
     ep.setNotify((ev) => this.waitQueue.notify(ev));
-    owners.set(ep, { ino: this.ino, uid: creds.fsuid });
+    owners.set(ep, { ino: this.ino, uid: creds.fsuid, cookie: this.cookie });
   }
 
   private get tcp(): TCPEndpoint | null {

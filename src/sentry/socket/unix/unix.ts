@@ -585,6 +585,12 @@ export class UnixSocket extends Socket {
     return e;
   }
 
+  /** diagInfo is what sock_diag reports beyond the public fields: a listener's
+   *  pending connections and backlog, and the node this socket bound (if it did). */
+  diagInfo(): { pending: readonly UnixSocket[]; backlog: number; node: Inode | null } {
+    return { pending: this.pending, backlog: this.backlog, node: this.boundNode };
+  }
+
   /** setPeerCred sets what SO_PEERCRED reports (socketpair). */
   setPeerCred(c: UCred): void {
     this.cred = c;
