@@ -374,6 +374,18 @@ static void test_ipv6(void) {
   close(c);
   close(s);
   close(l);
+
+  /* Binding a specific IPv6 address (not v4-mapped) makes a socket v6-only. */
+  l = socket(AF_INET6, SOCK_STREAM, 0);
+  struct sockaddr_in6 one6 = {0};
+  one6.sin6_family = AF_INET6;
+  one6.sin6_addr = in6addr_loopback;
+  EXPECT_OK("bind [::1]:0", bind(l, (struct sockaddr *)&one6, sizeof one6));
+  v = -1;
+  vl = sizeof v;
+  getsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl);
+  EXPECT_EQ("IPV6_V6ONLY is 1 after binding ::1", v, 1);
+  close(l);
 }
 
 static void test_ifreq(void) {

@@ -88,6 +88,8 @@ export class TCPEndpoint extends TCB implements TransportEndpointHandler {
       this.netProto = n.netProto;
       this.explicitlyBound = true;
       if (n.nic !== 0) this.bindNic = n.nic;
+      // Linux's __inet6_bind: a specific IPv6 address (not v4-mapped) makes the socket v6-only.
+      if (this.family === 6 && n.netProto === 6 && n.addr !== '') this.v6only = true;
     } finally {
       this.stack.exit();
     }

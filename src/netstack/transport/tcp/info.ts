@@ -152,8 +152,16 @@ export function encodeTcpInfo(i: TcpInfo): Uint8Array {
   u32(88, i.reordering);
   u32(96, i.rcvSpace);
   u32(100, i.totalRetrans);
-  u64(104, Number.MAX_SAFE_INTEGER);
-  u64(112, Number.MAX_SAFE_INTEGER);
+  // Pacing as Linux's tcp_update_pacing_rate sets it once the RTT is known:
+  // cwnd segments per smoothed RTT, 200% in slow start and 120% after. No
+  // SO_MAX_PACING_RATE: all ones, which ss leaves out.
+  if (i.rtt > 0) {
+    const ratio = i.sndCwnd < i.sndSsthresh / 2 ? 2 : 1.2;
+    u64(104, ((i.sndMss * i.sndCwnd * 1e6) / i.rtt) * ratio);
+  } else {
+    v.setBigUint64(104, 0xffffffffffffffffn, true);
+  }
+  v.setBigUint64(112, 0xffffffffffffffffn, true);
   u64(120, i.bytesAcked);
   u64(128, i.bytesReceived);
   u32(136, i.segsOut);

@@ -39,6 +39,7 @@ import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT2, TCP_TIME_WAIT, TCP_SYN_SENT }
 import { FakeClock } from '../../clock.js';
 import { ErrWouldBlock } from '../../errors.js';
 import { READ_WOULD_BLOCK, SHUT_WR } from './endpoint.js';
+import { buildTcpInfo, encodeTcpInfo } from './info.js';
 
 /** tcpPayloadLen returns the TCP payload length of an Ethernet/IPv4 frame, or -1 for non-TCP. */
 function tcpPayloadLen(frame: Uint8Array): number {
@@ -570,4 +571,21 @@ test('TCP: tryReadTo and writeSpace say would-block as values, errors still thro
   assert.ok(server.tryReadTo(1 << 20, put) > 0, 'data once it arrived');
   client.shutdown(SHUT_WR);
   assert.throws(() => client.writeSpace(), ErrClosedForSend, 'after shutdown: the error write reports');
+});
+
+test('TCP_INFO: pacing from cwnd and RTT once measured; no max pacing rate (all ones)', () => {
+  const p = stackPair();
+  const { client, server } = connectPair(p);
+  void server;
+  // The paired stacks deliver at once: give the estimator a 1 ms RTT.
+  client.rtt.sample(1);
+  const i = buildTcpInfo(client);
+  assert.ok(i.rtt > 0, `an RTT was measured (${i.rtt})`);
+  const v = new DataView(encodeTcpInfo(i).buffer);
+  const want = Math.floor(((i.sndMss * i.sndCwnd * 1e6) / i.rtt) * (i.sndCwnd < i.sndSsthresh / 2 ? 2 : 1.2));
+  assert.equal(v.getBigUint64(104, true), BigInt(want), 'tcpi_pacing_rate');
+  assert.equal(v.getBigUint64(112, true), 0xffffffffffffffffn, 'tcpi_max_pacing_rate');
+  const fresh = p.a.newTCPEndpoint(4);
+  const v0 = new DataView(encodeTcpInfo(buildTcpInfo(fresh)).buffer);
+  assert.equal(v0.getBigUint64(104, true), 0xffffffffffffffffn, 'no RTT yet: all ones');
 });
