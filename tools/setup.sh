@@ -10,7 +10,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get install -y -qq --no-install-recommends \
     build-essential python3 make gcc g++ libc6-dev \
     busybox-static bash coreutils grep sed gawk findutils diffutils procps manpages-dev runsc \
-    iproute2 util-linux bsdutils curl iptables strace >/dev/null
+    iproute2 util-linux bsdutils curl iptables strace \
+    iperf3 socat golang-go >/dev/null
 fi
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 npm run build

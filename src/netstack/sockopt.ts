@@ -19,10 +19,12 @@ export type IntOption =
   | 'IP_TTL'
   | 'IP_TOS'
   | 'IP_MTU'
+  | 'IP_MTU_DISCOVER'
   | 'IPV6_V6ONLY'
   | 'IPV6_UNICAST_HOPS'
   | 'IPV6_TCLASS'
   | 'IPV6_MTU'
+  | 'IPV6_MTU_DISCOVER'
   | 'TCP_NODELAY'
   | 'TCP_MAXSEG'
   | 'TCP_CORK'
@@ -59,8 +61,10 @@ const LINUX_INT_OPTIONS: Record<string, IntOption> = {
   '1/62': 'SO_BINDTOIFINDEX',
   '0/1': 'IP_TOS',
   '0/2': 'IP_TTL',
+  '0/10': 'IP_MTU_DISCOVER',
   '0/14': 'IP_MTU',
   '41/16': 'IPV6_UNICAST_HOPS',
+  '41/23': 'IPV6_MTU_DISCOVER',
   '41/24': 'IPV6_MTU',
   '41/26': 'IPV6_V6ONLY',
   '41/67': 'IPV6_TCLASS',
@@ -96,8 +100,18 @@ export interface Linger {
   linger: number;
 }
 
-/** Linux socket buffer limits (net.core.*mem_max / SOCK_MIN_*BUF). */
-export const RMEM_MAX = 212992;
-export const WMEM_MAX = 212992;
+/** Socket buffer limits (net.core.*mem_max / SOCK_MIN_*BUF). The maxima are
+ *  4 MiB, as gVisor's netstack and many distributions set them (Linux's own
+ *  default, 212992, makes e.g. `iperf3 -w 1M` fail its read-back check). */
+export const RMEM_MAX = 4194304;
+export const WMEM_MAX = 4194304;
 export const SOCK_MIN_RCVBUF = 2304;
 export const SOCK_MIN_SNDBUF = 4608;
+
+/** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER modes (the values are the same for both). */
+export const IP_PMTUDISC_DONT = 0;
+export const IP_PMTUDISC_WANT = 1;
+export const IP_PMTUDISC_DO = 2;
+export const IP_PMTUDISC_PROBE = 3;
+export const IP_PMTUDISC_INTERFACE = 4;
+export const IP_PMTUDISC_OMIT = 5;

@@ -1,7 +1,9 @@
 // The differential cases: each runs natively and under ./bin/runsc do and
 // the two runs must agree. See harness.mjs for the fields a case may use.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const BB = '/bin/busybox';
 const bb = (...args) => [BB, ...args];
@@ -383,6 +385,40 @@ w.on('message', (m) => {
     argv: (ctx) => ['/usr/bin/perl', '-e', `my %h = map { $_ => $_**2 } 1..10; print join(",", map { $h{$_} } sort { $a <=> $b } keys %h), "\\n"; open(my $f, ">", "${ctx.tmp}/pf") or die; print $f "x" x 100; close $f; print -s "${ctx.tmp}/pf", "\\n"; my $pid = fork; if (!$pid) { exit 7 } waitpid($pid, 0); print $? >> 8, "\\n";`] },
 ];
 
+/** Network programs a new user tries, over the sandbox's own loopback
+ *  (test/net/progs): iperf3, socat, busybox nc/httpd/telnet, a Go service,
+ *  Node's http and fetch. Fixed ports natively; the sandbox has its own stack. */
+const PROGS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'net', 'progs');
+const NET_BUILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'build');
+/** buildGo compiles test/net/progs/NAME.go (static, CGO_ENABLED=0) into test/build once it is stale. */
+function buildGo(name) {
+  const src = path.join(PROGS, `${name}.go`);
+  const out = path.join(NET_BUILD, name);
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs) return out;
+  fs.mkdirSync(NET_BUILD, { recursive: true });
+  const r = spawnSync('/usr/bin/go', ['build', '-o', out, src], { encoding: 'utf8', timeout: 300000,
+    env: { ...process.env, CGO_ENABLED: '0', GOCACHE: process.env.GOCACHE ?? path.join(NET_BUILD, 'go-cache'), GOFLAGS: '' } });
+  if (r.status !== 0) throw new Error(`go build ${name}: ${r.stderr || r.error}`);
+  return out;
+}
+const NONET = ['--network=none'];
+const netPrograms = [
+  { name: 'prog/iperf3', requires: ['/usr/bin/iperf3', ...PY], runscFlags: NONET, timeout: 90000,
+    argv: ['/bin/sh', path.join(PROGS, 'iperf3.sh')],
+    stdout: 'tcp ok\nreverse ok\nparallel ok\nipv6 ok\nwindow ok\nudp ok\nudp-dont-fragment ok\nbidir ok\nserver=1\n' },
+  { name: 'prog/socat', requires: ['/usr/bin/socat'], runscFlags: NONET, argv: ['/bin/sh', path.join(PROGS, 'socat.sh')],
+    stdout: 'HELLO\nWORLD\nRELAYED\nUNIX\n6v\nudp\nbig-same\ndone\n' },
+  { name: 'prog/busybox-net', requires: [BB], runscFlags: NONET, argv: ['/bin/sh', path.join(PROGS, 'busybox_net.sh')],
+    stdout: 'hello nc\nfrom-server\ngot:ping\nindex\ncgi a=1 GET\ncgi b=2 POST\nwget-missing=1\nvia-telnet\ndone\n' },
+  { name: 'prog/go-net', requires: ['/usr/bin/go'], runscFlags: NONET, timeout: 90000,
+    argv: () => [buildGo('go_net')],
+    stdout: 'gc preempts spinning goroutines: true\nkeep-alive requests ok 800 bad 0\none connection per request ok 160 bad 0\n' +
+      'big 1048576 true\ndial to a closed port refused: true\nread deadline times out: true\nudp echoes 100\nunix lines 1000\n' +
+      'half-close: got 300000\nshutdown: <nil>\n' },
+  { name: 'prog/node-http-fetch', requires: ['/usr/bin/node'], runscFlags: NONET,
+    argv: ['/usr/bin/node', path.join(PROGS, 'node_http.mjs')] },
+];
+
 /** System V and POSIX IPC, /proc/[pid]/ns. */
 const IPCS_PL = "use IPC::SysV qw(IPC_CREAT IPC_EXCL IPC_RMID);\nmy $key = 0x7a000000 + $$;\nmy $q = msgget($key, IPC_CREAT | IPC_EXCL | 0640) // die \"msgget: $!\";\nmsgsnd($q, pack(\"l! a*\", 1, \"hello\"), 0) or die \"msgsnd: $!\";\nmsgsnd($q, pack(\"l! a*\", 2, \"abc\"), 0) or die \"msgsnd: $!\";\nmy $s = semget($key, 3, IPC_CREAT | IPC_EXCL | 0600) // die \"semget: $!\";\nmy $hex = sprintf(\"0x%08x\", $key);\nfor my $opt ('-q', '-s') {\n  for (`ipcs $opt`) { my @f = split; print join(\" \", $opt, @f[3..$#f]), \"\\n\" if $f[0] eq $hex; }\n}\nmy $row = (grep { /^\\s*$key\\s/ } `cat /proc/sysvipc/msg`)[0];\nmy @f = split ' ', $row; print \"proc msg perms=$f[2] cbytes=$f[3] qnum=$f[4]\\n\";\nmsgctl($q, IPC_RMID, 0); semctl($s, 0, IPC_RMID, 0);\nprint scalar(grep { /^$hex/ } `ipcs`), \" left\\n\";\n";
 const MP_PY = "import multiprocessing as mp\ndef work(sem, lock, q, v, i):\n    with sem:\n        with lock:\n            v.value += i\n    q.put(i * i)\nif __name__ == '__main__':\n    ctx = mp.get_context('fork')\n    sem = ctx.Semaphore(2); lock = ctx.Lock(); q = ctx.Queue(); v = ctx.Value('i', 0)\n    ps = [ctx.Process(target=work, args=(sem, lock, q, v, i)) for i in range(6)]\n    for p in ps: p.start()\n    got = sorted(q.get() for _ in ps)\n    for p in ps: p.join()\n    print(v.value, got, [p.exitcode for p in ps])\n    with ctx.Pool(2) as pool: print(pool.map(abs, [-1, -2, 3]))\n    b = ctx.Barrier(3); print(b.parties)\n";
@@ -411,7 +447,7 @@ const procCases = [
 
 export const cases = [
   ...acceptance, ...escape, ...busybox, ...coreutils, ...bashCases, ...python, ...exits, ...stdio, ...cli,
-  ...vfsCases, ...programs, ...ipcCases, ...procCases,
+  ...vfsCases, ...programs, ...netPrograms, ...ipcCases, ...procCases,
 ];
 
 /**

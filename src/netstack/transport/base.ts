@@ -11,7 +11,16 @@ import {
   errUnknownOption,
 } from '../errors.js';
 import type { IntOption, Linger } from '../sockopt.js';
-import { RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX } from '../sockopt.js';
+import {
+  IP_PMTUDISC_DO,
+  IP_PMTUDISC_DONT,
+  IP_PMTUDISC_OMIT,
+  IP_PMTUDISC_WANT,
+  RMEM_MAX,
+  SOCK_MIN_RCVBUF,
+  SOCK_MIN_SNDBUF,
+  WMEM_MAX,
+} from '../sockopt.js';
 import type { PortOwner } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
 import type { NetProto } from '../stack/types.js';
@@ -40,6 +49,9 @@ export abstract class SocketBase implements Notifier, PortOwner {
   /** ttl: -1 means the stack default (IP_TTL / IPV6_UNICAST_HOPS). */
   ttl = -1;
   tos = 0;
+  /** pmtudisc / pmtudisc6: IP_MTU_DISCOVER (IPv4 traffic) and IPV6_MTU_DISCOVER modes. */
+  pmtudisc = IP_PMTUDISC_WANT;
+  pmtudisc6 = IP_PMTUDISC_WANT;
   v6only = false;
   linger: Linger = { onoff: false, linger: 0 };
   /** rcvBuf / sndBuf are the values getsockopt reports; capacities are what the endpoint uses. */
@@ -79,6 +91,14 @@ export abstract class SocketBase implements Notifier, PortOwner {
   /** isListening is for the port manager: TCP listeners do not share ports through SO_REUSEADDR. */
   isListening(): boolean {
     return false;
+  }
+
+  /** dontFragment: the path MTU discovery mode for netProto forbids fragmenting
+   *  this socket's packets locally (DO, PROBE, INTERFACE; OMIT allows it, as
+   *  Linux's ip_sk_ignore_df). */
+  protected dontFragment(netProto: NetProto): boolean {
+    const m = netProto === 4 ? this.pmtudisc : this.pmtudisc6;
+    return m >= IP_PMTUDISC_DO && m !== IP_PMTUDISC_OMIT;
   }
 
   protected effectiveTTL(netProto: NetProto): number {
@@ -180,6 +200,13 @@ export abstract class SocketBase implements Notifier, PortOwner {
         if (this.family !== 6) throw errUnknownOption;
         this.setV6Only(on);
         return;
+      case 'IP_MTU_DISCOVER':
+      case 'IPV6_MTU_DISCOVER':
+        if (name === 'IPV6_MTU_DISCOVER' && this.family !== 6) throw errUnknownOption;
+        if (value < IP_PMTUDISC_DONT || value > IP_PMTUDISC_OMIT) throw errInvalidArgument;
+        if (name === 'IP_MTU_DISCOVER') this.pmtudisc = value;
+        else this.pmtudisc6 = value;
+        return;
       default:
         throw errUnknownOption;
     }
@@ -225,6 +252,11 @@ export abstract class SocketBase implements Notifier, PortOwner {
       case 'IPV6_V6ONLY':
         if (this.family !== 6) throw errUnknownOption;
         return +this.v6only;
+      case 'IP_MTU_DISCOVER':
+        return this.pmtudisc;
+      case 'IPV6_MTU_DISCOVER':
+        if (this.family !== 6) throw errUnknownOption;
+        return this.pmtudisc6;
       default:
         throw errUnknownOption;
     }

@@ -34,6 +34,16 @@ test('another uid keeps only its ambient capabilities', () => {
   assert.equal(none.capEffective, 0n);
 });
 
+test('no process gets CAP_NET_RAW (the Sentry has no raw sockets)', () => {
+  const NET_RAW = 1n << 13n;
+  const p: Process = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['x'],
+    capabilities: { bounding: ['CAP_KILL', 'CAP_NET_RAW'], permitted: ['CAP_NET_RAW'], inheritable: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] } };
+  for (const c of [credentialsFor(p), credentialsFor({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['x'] })]) {
+    for (const set of [c.capBounding, c.capPermitted, c.capEffective, c.capInheritable, c.capAmbient]) assert.equal(set & NET_RAW, 0n);
+  }
+  assert.equal(credentialsFor(p).capEffective, KILL);
+});
+
 test('rlimits override the inherited ones; 2^64-1 is infinity', () => {
   const r = rlimitsFor({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['x'],
     rlimits: [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }, { type: 'RLIMIT_CORE', soft: 2 ** 64 - 1, hard: 2 ** 64 - 1 }] },

@@ -28,6 +28,8 @@ import { EVENT_IN } from '../../sentry/vfs/waiter.js';
 import { capMask, rlimitIndex } from '../specutils/spec.js';
 import type { Process } from '../specutils/spec.js';
 
+const CAP_NET_RAW = 13n;
+
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** credentialsFor builds the credentials process runs with, as they are after
@@ -64,6 +66,15 @@ export function credentialsFor(p: Process, unknown: string[] = []): Credentials 
   } else if (u.uid !== 0) {
     c.capPermitted = c.capEffective = 0n;
   }
+  // The Sentry has no raw IP or packet sockets, so no guest holds CAP_NET_RAW
+  // (gVisor drops it too unless --net-raw): socket(SOCK_RAW) then fails with
+  // EPERM, on which programs such as busybox ping fall back to ping sockets.
+  const noRaw = ~(1n << CAP_NET_RAW);
+  c.capBounding &= noRaw;
+  c.capPermitted &= noRaw;
+  c.capEffective &= noRaw;
+  c.capInheritable &= noRaw;
+  c.capAmbient &= noRaw;
   return c;
 }
 

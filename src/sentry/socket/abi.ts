@@ -101,9 +101,10 @@ export const MSGHDR_LEN = 56;
 export const MMSGHDR_LEN = 64;
 /** SOMAXCONN (net.core.somaxconn's default): listen backlogs are capped here. */
 export const SOMAXCONN = 4096;
-/** net.core.wmem_max / rmem_max / wmem_default / rmem_default as Linux sets them. */
-export const WMEM_MAX = 212992;
-export const RMEM_MAX = 212992;
+/** net.core.wmem_max / rmem_max (4 MiB, as the netstack's: src/netstack/sockopt.ts)
+ *  and wmem_default / rmem_default (Linux's). */
+export const WMEM_MAX = 4194304;
+export const RMEM_MAX = 4194304;
 export const SOCK_DEFAULT_BUF = 212992;
 /** Smallest buffers setsockopt leaves (2 * TCP_SKB_MIN_TRUESIZE and TCP_SKB_MIN_TRUESIZE). */
 export const SOCK_MIN_SNDBUF = 4608;

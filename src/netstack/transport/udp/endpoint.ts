@@ -221,14 +221,17 @@ export class UDPEndpoint extends SocketBase implements TransportEndpointHandler 
         route = this.route;
         dstPort = this.remote.port;
       }
-      const max = 65535 - UDP_HEADER_LEN - (route.netProto === 4 ? IPV4_MIN_HEADER_LEN : IPV6_HEADER_LEN);
-      if (data.length > max) throw errMessageTooLong;
+      const ipHeader = route.netProto === 4 ? IPV4_MIN_HEADER_LEN : IPV6_HEADER_LEN;
+      if (data.length > 65535 - UDP_HEADER_LEN - ipHeader) throw errMessageTooLong;
+      // IP_PMTUDISC_DO and the like: a datagram over the MTU is refused, not fragmented.
+      const df = this.dontFragment(route.netProto);
+      if (df && data.length + UDP_HEADER_LEN + ipHeader > route.mtu) throw errMessageTooLong;
       if (route.netProto === 6 && dstPort === 0) throw errInvalidArgument;
       const pkt = PacketBuffer.outbound(route.maxHeaderLength + UDP_HEADER_LEN, data);
       const off = pkt.prepend(UDP_HEADER_LEN);
       encodeUDP(pkt.head, off, this.port, dstPort, data, route.local, route.remote, route.checksumOffload);
       this.stack.stats.udp.packetsSent++;
-      this.stack.writePacket(route, PROTO_UDP, pkt, { ttl: this.effectiveTTL(route.netProto), tos: this.tos });
+      this.stack.writePacket(route, PROTO_UDP, pkt, { ttl: this.effectiveTTL(route.netProto), tos: this.tos, df });
       return data.length;
     } finally {
       this.stack.exit();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipv4, ipv6, v4Mapped } from '../../addr.js';
 import { FakeClock } from '../../clock.js';
-import { ErrBroadcastDisabled, ErrConnectionRefused, ErrDestinationRequired, ErrMessageTooLong, ErrWouldBlock, ErrAddressInUse } from '../../errors.js';
+import { ErrBroadcastDisabled, ErrConnectionRefused, ErrDestinationRequired, ErrMessageTooLong, ErrWouldBlock, ErrAddressInUse, ErrInvalidArgument, ErrUnknownOption } from '../../errors.js';
 import { A4, B4, B6, A6, loopbackStack, stackPair, tryOp } from '../../testing/harness.js';
 import { EVENT_ERR, EVENT_IN, EVENT_OUT } from '../../waiter.js';
 
@@ -136,4 +136,55 @@ test('UDP over IPv6: exchange and ICMPv6 port unreachable', () => {
   srv.close();
   c.send(enc('again'));
   assert.throws(() => c.recv(100), ErrConnectionRefused);
+});
+
+test('UDP: IP_MTU_DISCOVER DO refuses datagrams over the MTU and sets DF; WANT and OMIT fragment', () => {
+  const ipv4Frames: { len: number; flags: number }[] = [];
+  const p = stackPair({
+    mtu: 1500,
+    filter: (frame) => {
+      // Ethernet (14 bytes) then IPv4: the flags and fragment offset are at 6..7.
+      if (frame[12] === 0x08 && frame[13] === 0x00) ipv4Frames.push({ len: frame.length - 14, flags: (frame[20] << 8) | frame[21] });
+      return 'pass';
+    },
+  });
+  const srv = p.b.newUDPEndpoint(4);
+  srv.bind({ addr: '', port: 9000 });
+  const cli = p.a.newUDPEndpoint(4);
+  assert.equal(cli.getOption('IP_MTU_DISCOVER'), 1, 'IP_PMTUDISC_WANT by default, as Linux');
+  assert.throws(() => cli.setOption('IP_MTU_DISCOVER', 6), ErrInvalidArgument);
+  assert.throws(() => cli.setOption('IP_MTU_DISCOVER', -1), ErrInvalidArgument);
+  assert.throws(() => cli.setOption('IPV6_MTU_DISCOVER', 2), ErrUnknownOption);
+  cli.setOption('IP_MTU_DISCOVER', 2);
+  assert.equal(cli.getOption('IP_MTU_DISCOVER'), 2);
+  assert.throws(() => cli.send(new Uint8Array(1473), { addr: B4, port: 9000 }), ErrMessageTooLong);
+  ipv4Frames.length = 0;
+  assert.equal(cli.send(new Uint8Array(1472), { addr: B4, port: 9000 }), 1472);
+  assert.equal(srv.recv(4000).size, 1472);
+  assert.deepEqual(ipv4Frames, [{ len: 1500, flags: 0x4000 }], 'one whole packet with DF');
+  for (const mode of [1, 5]) {
+    cli.setOption('IP_MTU_DISCOVER', mode);
+    ipv4Frames.length = 0;
+    assert.equal(cli.send(new Uint8Array(3000), { addr: B4, port: 9000 }), 3000);
+    assert.equal(srv.recv(4000).size, 3000);
+    assert.equal(ipv4Frames.length, 3, `mode ${mode} fragments`);
+    assert.ok(ipv4Frames.every((f) => (f.flags & 0x4000) === 0), 'fragments carry no DF');
+  }
+});
+
+test('UDP: IPV6_MTU_DISCOVER DO refuses datagrams over the MTU', () => {
+  const p = stackPair({ mtu: 1500 });
+  const srv = p.b.newUDPEndpoint(6);
+  srv.bind({ addr: '', port: 9000 });
+  const cli = p.a.newUDPEndpoint(6);
+  assert.equal(cli.getOption('IPV6_MTU_DISCOVER'), 1);
+  cli.setOption('IPV6_MTU_DISCOVER', 2);
+  assert.throws(() => cli.send(new Uint8Array(1453), { addr: B6, port: 9000 }), ErrMessageTooLong);
+  assert.equal(cli.send(new Uint8Array(1452), { addr: B6, port: 9000 }), 1452);
+  assert.equal(srv.recv(4000).size, 1452);
+  // IP_MTU_DISCOVER governs the socket's IPv4 traffic only.
+  cli.setOption('IPV6_MTU_DISCOVER', 0);
+  cli.setOption('IP_MTU_DISCOVER', 2);
+  assert.equal(cli.send(new Uint8Array(3000), { addr: B6, port: 9000 }), 3000);
+  assert.equal(srv.recv(4000).size, 3000);
 });

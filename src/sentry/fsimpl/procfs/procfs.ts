@@ -15,6 +15,7 @@ import { callerTask, taskDir } from './task.js';
 import { kernelIpcSysctls, mqueueSysctls, sysvipcTable } from './sysvipc.js';
 import { HOST_CPUS, hostLoadavg, readHostProcText } from '../../../platform/hostproc.js';
 import { memInfo } from '../../kernel/meminfo.js';
+import { RMEM_MAX, SOCK_DEFAULT_BUF, WMEM_MAX } from '../../socket/abi.js';
 
 let cpuinfoCache: string | null = null;
 function cpuinfo(): string {
@@ -109,7 +110,14 @@ const sysTable: Record<string, Spec> = {
     mqueue: dir(mqueueSysctls),
   }),
   net: dir({
-    core: dir({ somaxconn: sysctl(() => '4096\n') }),
+    // The limits setsockopt(SO_RCVBUF/SO_SNDBUF) applies (programs read them to size their requests).
+    core: dir({
+      rmem_default: sysctl(() => `${SOCK_DEFAULT_BUF}\n`),
+      rmem_max: sysctl(() => `${RMEM_MAX}\n`),
+      somaxconn: sysctl(() => '4096\n'),
+      wmem_default: sysctl(() => `${SOCK_DEFAULT_BUF}\n`),
+      wmem_max: sysctl(() => `${WMEM_MAX}\n`),
+    }),
   }),
 };
 
