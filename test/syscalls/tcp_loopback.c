@@ -320,6 +320,11 @@ static void test_options(void) {
   getsockopt(c, IPPROTO_IP, IP_TTL, &v, &vl);
   EXPECT_EQ("IP_TTL reads back", v, 33);
   EXPECT_ERRNO("IPV6_V6ONLY on AF_INET: ENOPROTOOPT", setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one), ENOPROTOOPT);
+  {
+    int g = 0;
+    socklen_t gl = sizeof g;
+    EXPECT_ERRNO("getsockopt of IPV6_V6ONLY on AF_INET: EOPNOTSUPP", getsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &g, &gl), EOPNOTSUPP);
+  }
   struct tcp_info ti;
   socklen_t tl = sizeof ti;
   EXPECT_OK("TCP_INFO", getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &tl));

@@ -55,8 +55,12 @@ export class NewReno {
     this.cwnd = initialCwnd;
   }
 
-  /** onAck grows the window for acked new bytes outside recovery. */
-  onAck(acked: number, mss: number): void {
+  /** onAck grows the window for acked new bytes outside recovery. flight
+   *  is what was in flight before this ACK: as Linux (tcp_is_cwnd_limited,
+   *  RFC 7661), a window the sender does not fill does not grow, or an
+   *  application-limited flow would report an ever larger cwnd. */
+  onAck(acked: number, mss: number, flight = Infinity): void {
+    if (2 * flight < this.cwnd) return;
     if (this.cwnd < this.ssthresh) {
       // Slow start: one segment's worth per segment acked (ABC, L = 2 * SMSS).
       this.cwnd += Math.min(acked, 2 * mss);

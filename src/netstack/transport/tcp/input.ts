@@ -255,7 +255,7 @@ function processAck(ep: TCPEndpoint, seg: Segment): boolean {
       }
     } else {
       ep.cc.dupAcks = 0;
-      ep.cc.onAck(acked, mss);
+      ep.cc.onAck(acked, mss, seqDiff(ep.sndMax, ack) + acked);
     }
     if (ep.sndUna === ep.sndMax) ep.rtoTimer.stop();
     else ep.rtoTimer.reset(currentRto(ep));

@@ -40,6 +40,12 @@ test('NewReno: slow start, avoidance, recovery, timeout', () => {
   cc.onTimeout(8000, 1000);
   assert.equal(cc.cwnd, 1000);
   assert.equal(cc.ssthresh, 4000);
+  // A window the sender does not fill does not grow (RFC 7661).
+  const idle = new NewReno(10 * 1000);
+  idle.onAck(1000, 1000, 2000);
+  assert.equal(idle.cwnd, 10000, 'flight 2000 of 10000: application-limited');
+  idle.onAck(1000, 1000, 5000);
+  assert.equal(idle.cwnd, 11000, 'half the window in flight counts as limited by it');
 });
 
 test('SACK scoreboard merges blocks and finds holes', () => {

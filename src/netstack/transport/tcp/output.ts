@@ -134,7 +134,8 @@ export function sendSegment(ep: TCPEndpoint, flags: number, seq: number, payload
   const gst = ep.stack.stats.tcp;
   gst.segmentsSent++;
   if (flags & TCP_RST) gst.resetsSent++;
-  ep.stack.writePacket(route, PROTO_TCP, pkt, { ttl: effectiveTTL(ep), tos: ep.tos, df: true });
+  // DF unless IP_MTU_DISCOVER is IP_PMTUDISC_DONT (0), as Linux's ip_dont_fragment.
+  ep.stack.writePacket(route, PROTO_TCP, pkt, { ttl: effectiveTTL(ep), tos: ep.tos, df: ep.pmtudisc !== 0 });
 }
 
 function effectiveTTL(ep: TCPEndpoint): number {

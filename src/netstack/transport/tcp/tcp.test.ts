@@ -589,3 +589,21 @@ test('TCP_INFO: pacing from cwnd and RTT once measured; no max pacing rate (all 
   const v0 = new DataView(encodeTcpInfo(buildTcpInfo(fresh)).buffer);
   assert.equal(v0.getBigUint64(104, true), 0xffffffffffffffffn, 'no RTT yet: all ones');
 });
+
+test('TCP: DF on every segment, unless IP_MTU_DISCOVER is IP_PMTUDISC_DONT', () => {
+  const flags: number[] = [];
+  const p = stackPair({
+    filter: (frame) => {
+      if (frame[12] === 0x08 && frame[13] === 0x00 && frame[14 + 9] === 6) flags.push((frame[20] << 8) | frame[21]);
+      return 'pass';
+    },
+  });
+  const { client, server } = connectPair(p);
+  assert.ok(flags.length > 0 && flags.every((f) => f === 0x4000), 'handshake with DF');
+  flags.length = 0;
+  client.setOption('IP_MTU_DISCOVER', 0);
+  client.write(pattern(100, 3));
+  p.clock.advance(1);
+  assert.equal(server.read(1000).length, 100);
+  assert.ok(flags.length > 0 && (flags[0] & 0x4000) === 0, 'IP_PMTUDISC_DONT: no DF');
+});

@@ -493,7 +493,7 @@ export class InetSocket extends Socket {
   }
 
   override protocolGetsockopt(t: Task, level: number, name: number): Uint8Array {
-    this.checkLevel(t, level, name);
+    this.checkLevel(t, level, name, true);
     if (this.isRecvErr(level, name)) return int32(this.recvErr ? 1 : 0);
     const ep = this.ep;
     if (level === IPPROTO_TCP && ep instanceof TCPEndpoint) {
@@ -533,12 +533,14 @@ export class InetSocket extends Socket {
   }
 
   /** checkLevel rejects levels the protocol does not have (ENOPROTOOPT, as Linux). */
-  private checkLevel(t: Task, level: number, name: number): void {
+  /** checkLevel refuses a level the socket does not have: ip_getsockopt
+   *  says EOPNOTSUPP, ip_setsockopt ENOPROTOOPT. */
+  private checkLevel(t: Task, level: number, name: number, get = false): void {
     const ok = level === IPPROTO_IP || (level === IPPROTO_IPV6 && this.family === abi.AF_INET6)
       || (level === IPPROTO_TCP && this.kind === 'tcp') || (level === IPPROTO_UDP && this.kind === 'udp');
     if (!ok) {
       t.kernel.log.warnOnce(`inet:opt:${level}:${name}`, `socket option level ${level} name ${name} is not supported`);
-      throw linuxerr.ENOPROTOOPT;
+      throw get ? linuxerr.EOPNOTSUPP : linuxerr.ENOPROTOOPT;
     }
   }
 
