@@ -160,6 +160,10 @@ static void test_ipv6(void) {
   s.sin6_family = AF_INET6;
   s.sin6_addr = in6addr_loopback;
   EXPECT_OK("bind [::1]:0", bind(b, (struct sockaddr *)&s, sizeof s));
+  int v6 = -1;
+  socklen_t v6l = sizeof v6;
+  EXPECT_OK("getsockopt(IPV6_V6ONLY)", getsockopt(b, IPPROTO_IPV6, IPV6_V6ONLY, &v6, &v6l));
+  EXPECT_EQ("IPV6_V6ONLY is 1 after binding ::1", v6, 1);
   s.sin6_port = htons(port_of(b));
   EXPECT_EQ("sendto [::1]", sendto(a, "v6", 2, 0, (struct sockaddr *)&s, sizeof s), 2);
   char buf[8];

@@ -108,6 +108,8 @@ export class UDPEndpoint extends SocketBase implements TransportEndpointHandler 
       this.explicitlyBound = true;
       this.registerBound();
       this.state = BOUND;
+      // Linux's __inet6_bind: a specific IPv6 address (not v4-mapped) makes the socket v6-only.
+      if (this.family === 6 && n.netProto === 6 && n.addr !== '') this.v6only = true;
     } finally {
       this.stack.exit();
     }
