@@ -318,9 +318,10 @@ export class HostSocket extends Socket {
     const rule = optionRule(level, name);
     if (!rule || rule.getSize === 0) {
       if (level === SOL_SOCKET) return super.getsockopt(t, level, name);
-      return this.refuse(t, level, name);
+      return this.refuse(t, level, name, true);
     }
-    if (!levelFits(level, this.family, this.stream)) throw linuxerr.ENOPROTOOPT;
+    // A level the socket lacks: ip_getsockopt says EOPNOTSUPP (setsockopt ENOPROTOOPT).
+    if (!levelFits(level, this.family, this.stream)) throw linuxerr.EOPNOTSUPP;
     const b = new Uint8Array(rule.getSize);
     const r = native.netGetsockopt(this.fd, level, name, b);
     if (r < 0) throw err(r);
@@ -353,11 +354,12 @@ export class HostSocket extends Socket {
     if (r < 0) throw err(r);
   }
 
-  private refuse(t: Task, level: number, name: number): never {
+  private refuse(t: Task, level: number, name: number, get = false): never {
     if (levelFits(level, this.family, this.stream)) {
       t.kernel.log.warnOnce(`hostinet:opt:${level}:${name}`, `hostinet: socket option level ${level} name ${name} is not passed to the host (ENOPROTOOPT)`);
+      throw linuxerr.ENOPROTOOPT;
     }
-    throw linuxerr.ENOPROTOOPT;
+    throw get ? linuxerr.EOPNOTSUPP : linuxerr.ENOPROTOOPT;
   }
 
   // ---- File operations: read(2) and write(2) ----
