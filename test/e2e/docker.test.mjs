@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -226,6 +226,226 @@ test('user-defined network: container names resolve through Docker\'s embedded D
   } finally {
     docker(['rm', '-f', web]);
     docker(['network', 'rm', net]);
+  }
+});
+
+// ---- networking as Docker users meet it: published ports, bridges, the host, host/none ----
+
+/** bridgeGateway is the default bridge's gateway (docker0), or null when the engine has no bridge (setup.sh without iptables). */
+function bridgeGateway() {
+  // The default bridge's IPAM config names no gateway (Docker 20.10): docker0's own address is it.
+  const r = docker(['network', 'inspect', 'bridge', '-f', '{{index .Options "com.docker.network.bridge.name"}}']);
+  if (r.code !== 0 || !r.stdout.trim()) return null;
+  return /inet (\d+\.\d+\.\d+\.\d+)\//.exec(sh('ip', ['-4', '-o', 'addr', 'show', 'dev', r.stdout.trim()]).stdout)?.[1] ?? null;
+}
+const GATEWAY = skip ? null : bridgeGateway();
+const netSkip = skip || (!GATEWAY && 'the engine has no default bridge (tools/docker/setup.sh enables it when iptables works)');
+
+/** node runs a small script in another node process (the host side of a test: this one blocks in spawnSync). */
+const node = (script, args = [], o) => sh(process.execPath, ['-e', script, ...args], o);
+/** httpGet fetches url from the host; its body, or '' on failure. */
+function httpGet(url, timeout = 10000) {
+  const r = node('fetch(process.argv[1], { signal: AbortSignal.timeout(+process.argv[2]) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(1))',
+    [url, String(timeout)], { timeout: timeout + 5000 });
+  return r.code === 0 ? r.stdout : '';
+}
+/** udpEcho sends text to host:port over UDP (retrying) and returns the reply, or '' when none came. */
+function udpEcho(host, port, text) {
+  const r = node(`const s = require('dgram').createSocket('udp4'); let n = 0;
+    const go = () => { if (n++ === 8) process.exit(1); s.send(process.argv[3], +process.argv[2], process.argv[1]); setTimeout(go, 500); };
+    s.on('message', (m) => { process.stdout.write(m); process.exit(0); }); go();`, [host, String(port), text], { timeout: 15000 });
+  return r.code === 0 ? r.stdout : '';
+}
+/** ipOf is a container's address on its (only) network. */
+const ipOf = (name) => docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name]).stdout.trim();
+/** web starts a detached httpd container serving body on port (container side) with opts. */
+function web(name, opts, body, port = 80) {
+  return docker(['run', '-d', '--name', name, `--runtime=${RUNTIME}`, ...opts, IMAGE,
+    'sh', '-c', `mkdir -p /www && echo ${body} > /www/index.html && exec httpd -f -p ${port} -h /www`]);
+}
+/** staticTool compiles test/e2e/NAME.c statically into a directory to mount in containers, or returns null without a compiler. */
+function staticTool(name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tsv-docker-${name}-`));
+  const r = sh('cc', ['-static', '-O2', '-o', path.join(dir, name), path.join(HERE, `${name}.c`)]);
+  if (r.code !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  return dir;
+}
+
+test('published ports: -p, -p 127.0.0.1:, -p /udp, -P and docker port, from the host through proxy and DNAT', { skip: netSkip }, (t) => {
+  const tcp = uniq('pub');
+  const udp = uniq('pubudp');
+  const tools = staticTool('udp_echo');
+  try {
+    const d = docker(['run', '-d', '--name', tcp, `--runtime=${RUNTIME}`, '-p', '18080:80', '-p', '127.0.0.1:18081:80', '-P', '--expose', '81', IMAGE,
+      'sh', '-c', 'mkdir -p /www && echo hi-$HOSTNAME > /www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www']);
+    assert.equal(d.code, 0, d.stderr);
+    const want = `hi-${d.stdout.trim().slice(0, 12)}\n`;
+    const ip = ipOf(tcp);
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.ok(waitFor(() => httpGet(`http://${ip}:80/`, 2000) === want), 'the container answers on its own address');
+    assert.equal(httpGet('http://127.0.0.1:18080/'), want, 'through docker-proxy');
+    const hostIp = sh('ip', ['-4', '-o', 'route', 'get', '1.1.1.1']).stdout.match(/ src (\S+)/)?.[1];
+    if (hostIp) assert.equal(httpGet(`http://${hostIp}:18080/`), want, 'through the DNAT rule');
+    assert.equal(httpGet('http://127.0.0.1:18081/'), want);
+    if (hostIp) assert.equal(httpGet(`http://${hostIp}:18081/`, 2000), '', 'published on 127.0.0.1 only');
+    const port = docker(['port', tcp, '81/tcp']).stdout.split('\n')[0].match(/:(\d+)$/)?.[1];
+    assert.ok(port, 'docker port lists -P\'s port');
+    assert.equal(httpGet(`http://127.0.0.1:${port}/`), want);
+    if (!tools) {
+      t.skip('no static C compiler (cc -static) for the UDP echo');
+      return;
+    }
+    const u = docker(['run', '-d', '--name', udp, `--runtime=${RUNTIME}`, '-v', `${tools}:/t:ro`, '-p', '18082:80/udp', IMAGE, '/t/udp_echo', '80']);
+    assert.equal(u.code, 0, u.stderr);
+    assert.ok(waitFor(() => docker(['logs', udp]).stdout.includes('listening')), 'the UDP echo starts');
+    assert.equal(udpEcho(ipOf(udp), 80, 'ping-direct'), 'ping-direct');
+    assert.equal(udpEcho('127.0.0.1', 18082, 'ping-published'), 'ping-published');
+  } finally {
+    docker(['rm', '-f', tcp, udp]);
+    if (tools) fs.rmSync(tools, { recursive: true, force: true });
+  }
+});
+
+test('container to container: the default bridge by address, a user-defined network by name', { skip: netSkip }, () => {
+  const a = uniq('c2c');
+  const net = uniq('c2cnet');
+  const b = uniq('c2cb');
+  try {
+    assert.equal(web(a, [], 'on-bridge').code, 0);
+    const ip = ipOf(a);
+    // busybox's wget -T crashes (under runc too): timeout(1) bounds it.
+    const r = run([], ['sh', '-c', `for i in 1 2 3 4 5; do timeout 10 wget -qO- http://${ip}/ && exit 0; sleep 1; done; exit 1`]);
+    assert.equal(r.stdout, 'on-bridge\n', r.stderr);
+    assert.equal(docker(['network', 'create', net]).code, 0);
+    assert.equal(web(b, ['--network', net], 'on-user-net', 8080).code, 0);
+    const s = run(['--network', net], ['sh', '-c', `for i in 1 2 3 4 5; do timeout 10 wget -qO- http://${b}:8080/ && exit 0; sleep 1; done; exit 1`]);
+    assert.equal(s.stdout, 'on-user-net\n', s.stderr);
+    // Not across networks: Docker isolates bridges from each other.
+    const x = run(['--network', net], ['sh', '-c', `timeout 5 wget -qO- http://${ip}/ || echo unreachable`]);
+    assert.equal(x.stdout, 'unreachable\n');
+  } finally {
+    docker(['rm', '-f', a, b]);
+    docker(['network', 'rm', net]);
+  }
+});
+
+/** hostServer starts an HTTP server on the host at addr:port answering body; returns its stopper. */
+function hostServer(addr, port, body) {
+  const flag = path.join(os.tmpdir(), `tsv-docker-srv-${process.pid}-${port}`);
+  fs.rmSync(flag, { force: true });
+  const child = spawn(process.execPath, ['-e', `require('http').createServer((q, r) => r.end(process.argv[3])).listen(+process.argv[2], process.argv[1],
+    () => require('fs').writeFileSync(process.argv[4], ''))`, addr, String(port), body, flag], { stdio: 'ignore' });
+  assert.ok(waitFor(() => fs.existsSync(flag), 10000), `a host server on ${addr}:${port}`);
+  return () => {
+    child.kill();
+    fs.rmSync(flag, { force: true });
+  };
+}
+
+test('container to host: a server on the bridge gateway, from the bridge and from a user-defined network', { skip: netSkip }, () => {
+  const stop = hostServer(GATEWAY, 18090, 'from-host');
+  const net = uniq('c2hnet');
+  try {
+    const r = run([], ['timeout', '10', 'wget', '-qO-', `http://${GATEWAY}:18090/`]);
+    assert.equal(r.stdout, 'from-host', r.stderr);
+    assert.equal(docker(['network', 'create', net]).code, 0);
+    const u = run(['--network', net], ['timeout', '10', 'wget', '-qO-', `http://${GATEWAY}:18090/`]);
+    assert.equal(u.stdout, 'from-host', u.stderr);
+  } finally {
+    stop();
+    docker(['network', 'rm', net]);
+  }
+});
+
+test('--network host shares the host\'s network (and leaves it alone); --network none has loopback only', { skip: netSkip }, () => {
+  const addrs = () => sh('ip', ['-br', 'addr']).stdout.split('\n').filter((l) => !l.startsWith('veth')).join('\n');
+  const before = addrs();
+  const stop = hostServer('127.0.0.1', 18091, 'host-net');
+  try {
+    const h = run(['--network', 'host'], ['sh', '-c', 'ip -o -4 addr; timeout 10 wget -qO- http://127.0.0.1:18091/ || echo no-loopback']);
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stdout, new RegExp(`inet ${GATEWAY.replace(/\./g, '\\.')}/`), 'the host\'s interfaces are seen');
+    assert.match(h.stdout, /^host-net$/m, 'a server on the host\'s loopback: reached through the host\'s own stack');
+    // Docker names the host's namespace in the spec: it must not be taken over (its addresses removed).
+    assert.equal(addrs(), before, 'the host\'s addresses are untouched');
+  } finally {
+    stop();
+  }
+  const n = run(['--network', 'none'], ['sh', '-c', `ip -o link | wc -l; ip -o -4 addr; grep -c : /proc/net/dev; timeout 5 wget -qO- http://${GATEWAY}:18091/ 2>&1 || true`]);
+  assert.equal(n.code, 0, n.stderr);
+  const lines = n.stdout.split('\n');
+  assert.equal(lines[0].trim(), '1', n.stdout);
+  assert.match(lines[1], /^1: lo\s+inet 127\.0\.0\.1\/8/, n.stdout);
+  assert.equal(lines[2].trim(), '1', `/proc/net/dev lists lo alone: ${n.stdout}`);
+  assert.match(n.stdout, /Network is unreachable/);
+});
+
+test('a published connection ends when the container stops; restart publishes the port again', { skip: netSkip }, () => {
+  const name = uniq('conn');
+  try {
+    // The shell is init and waits for nc: a TERM trap ends both at once (runc too).
+    const d = docker(['run', '-d', '--name', name, `--runtime=${RUNTIME}`, '-p', '18083:80', IMAGE, 'sh', '-c',
+      'trap "kill %1; exit 0" TERM; while true; do nc -l -p 80 -e sh -c "echo hello; exec sleep 1000"; done & wait']);
+    assert.equal(d.code, 0, d.stderr);
+    const out = path.join(os.tmpdir(), `tsv-docker-conn-${process.pid}`);
+    const connect = () => {
+      fs.rmSync(out, { force: true });
+      const c = spawn(process.execPath, ['-e', `const fs = require('fs'); const s = require('net').connect(18083, '127.0.0.1');
+        s.on('data', (d) => fs.appendFileSync(process.argv[1], d)); s.on('close', () => fs.appendFileSync(process.argv[1], 'closed\\n'));
+        s.on('error', () => {}); setTimeout(() => process.exit(0), 60000)`, out], { stdio: 'ignore' });
+      return c;
+    };
+    const read = () => (fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '');
+    // Until the server listens, docker-proxy accepts and closes: connect again then.
+    const answered = () => {
+      let c = connect();
+      const ok = waitFor(() => {
+        if (read().includes('hello')) return true;
+        if (read().includes('closed')) c = connect();
+        return false;
+      }, 20000);
+      return ok ? c : (c.kill(), null);
+    };
+    let c = answered();
+    assert.ok(c, 'the published port answers');
+    const t0 = Date.now();
+    assert.equal(docker(['stop', '-t', '10', name]).code, 0);
+    assert.ok(Date.now() - t0 < 8000, `docker stop with an open connection took ${Date.now() - t0} ms`);
+    assert.ok(waitFor(() => read().includes('closed'), 5000), 'the host side sees the connection end');
+    c.kill();
+    assert.equal(docker(['restart', '-t', '2', name]).code, 0);
+    c = answered();
+    assert.ok(c, 'the port works after restart');
+    c.kill();
+    fs.rmSync(out, { force: true });
+  } finally {
+    docker(['rm', '-f', name]);
+  }
+});
+
+test('DNS over TCP to 127.0.0.11: names of the network, pipelined on one connection', { skip }, (t) => {
+  const tools = staticTool('dns_tcp');
+  if (!tools) {
+    t.skip('no static C compiler (cc -static) for the TCP DNS client');
+    return;
+  }
+  const net = uniq('dnstcp');
+  const peer = uniq('dnspeer');
+  try {
+    assert.equal(docker(['network', 'create', net]).code, 0);
+    assert.equal(docker(['run', '-d', '--name', peer, '--network', net, `--runtime=${RUNTIME}`, IMAGE, 'sleep', '300']).code, 0);
+    const ip = ipOf(peer);
+    // Two queries written at once; both answers come back on the connection, each with its id.
+    const r = run(['--network', net, '-v', `${tools}:/t:ro`], ['/t/dns_tcp', peer]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, `id=ok rcode=0 answers=1 ${ip}\nid=ok rcode=0 answers=1 ${ip}\n`);
+  } finally {
+    docker(['rm', '-f', peer]);
+    docker(['network', 'rm', net]);
+    fs.rmSync(tools, { recursive: true, force: true });
   }
 });
 

@@ -44,16 +44,35 @@ docker)
   need dockerd docker.io
   command -v docker >/dev/null || fail "no docker CLI"
   # Docker refuses a setting given both as a flag and in daemon.json: all in the file.
-  # No iptables/bridge: there is no network to set up and no NAT here.
-  node -e '
+  # The default bridge (docker0) and iptables (published ports, NAT) as Docker
+  # users have them, when the host's iptables has a nat table; without one,
+  # no bridge and no iptables (earlier versions of this script always wrote
+  # that: it is undone when iptables works). TSV_DOCKER_NET=none forces it off.
+  nat=false
+  if [ "${TSV_DOCKER_NET:-}" != none ] && command -v iptables >/dev/null && iptables -t nat -S >/dev/null 2>&1; then nat=true; fi
+  rm -f "$WORK/daemon.json.changed"
+  NAT=$nat WORK=$WORK node -e '
     const fs = require("fs"); const f = "/etc/docker/daemon.json";
     let c = {}; try { c = JSON.parse(fs.readFileSync(f, "utf8") || "{}"); } catch {}
-    if (c.iptables === undefined) c.iptables = false;
-    if (c.bridge === undefined) c.bridge = "none";
+    if (process.env.NAT === "true") {
+      if (c.iptables === false) delete c.iptables;
+      if (c.bridge === "none") delete c.bridge;
+    } else {
+      if (c.iptables === undefined) c.iptables = false;
+      if (c.bridge === undefined) c.bridge = "none";
+    }
     if (c["storage-driver"] === undefined) c["storage-driver"] = "vfs";
-    fs.mkdirSync("/etc/docker", { recursive: true }); fs.writeFileSync(f, JSON.stringify(c, null, 4) + "\n");' || fail "cannot write /etc/docker/daemon.json"
+    const text = JSON.stringify(c, null, 4) + "\n";
+    let old = ""; try { old = fs.readFileSync(f, "utf8"); } catch {}
+    if (old !== text) { fs.mkdirSync("/etc/docker", { recursive: true }); fs.writeFileSync(f, text); fs.writeFileSync(process.env.WORK + "/daemon.json.changed", ""); }' || fail "cannot write /etc/docker/daemon.json"
   "$REPO/bin/runsc" install --runtime "$RUNTIME" ${TSV_DOCKER_RUNTIME_ARGS:+-- $TSV_DOCKER_RUNTIME_ARGS} >/dev/null || fail "runsc install failed"
+  if docker info >/dev/null 2>&1 && [ -f "$WORK/daemon.json.changed" ] && [ -f "$WORK/dockerd.pid" ] && [ "$(cat "$WORK/dockerd.pid")" = "$(pidof dockerd)" ]; then
+    # bridge and iptables are read at start only: restart the engine this script started.
+    kill "$(cat "$WORK/dockerd.pid")"
+    wait_for 30 sh -c '! pidof dockerd' || fail "dockerd did not stop"
+  fi
   if docker info >/dev/null 2>&1; then
+    [ -f "$WORK/daemon.json.changed" ] && echo "setup.sh: /etc/docker/daemon.json changed (bridge/iptables): restart dockerd for it to apply" >&2
     kill -HUP "$(pidof dockerd)" 2>/dev/null
   else
     setsid dockerd >"$WORK/dockerd.log" 2>&1 < /dev/null &

@@ -6,8 +6,9 @@
 // taken that namespace over, the guests' loopback is the netstack's, so runsc,
 // which can still make sockets in the namespace, opens one UDP socket there,
 // connected to 127.0.0.11:53, and hands it to the Sentry with the interfaces.
-// The Sentry cannot make sockets in that namespace later, so a DNS query over
-// TCP cannot be relayed.
+// The Sentry cannot make sockets in that namespace later, so guests' DNS over
+// TCP is taken by the Sentry and asked over this UDP socket too
+// (sentry/socket/netstack/dns_relay_tcp.ts).
 // Docker 20.10 rewrites the resolv.conf file in its prestart hook, after the
 // sandbox copied it in at boot (a single-file bind mount is a copy, see
 // mounts.ts): resolvConfRefresh gives the file as the hook left it, for the

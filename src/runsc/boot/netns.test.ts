@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planTakeover, sockaddrLl, specNetnsPath } from './netns.js';
+import { containerNetworkMode, isHostNetns, planTakeover, sockaddrLl, specNetnsPath } from './netns.js';
 import type { IpLink, IpRoute } from './netns.js';
 import type { Spec } from '../specutils/spec.js';
 
@@ -77,4 +77,19 @@ test('specNetnsPath: none, new, or a path', () => {
 
 test('sockaddrLl encodes AF_PACKET, ETH_P_ALL in network order and the interface index', () => {
   assert.deepEqual([...sockaddrLl(0x0102)], [17, 0, 0, 3, 2, 1, 0, 0, ...new Array<number>(12).fill(0)]);
+});
+
+test('a spec naming the host\'s network namespace (docker --network host) gets host networking, never a takeover', () => {
+  const ids: Record<string, string> = { '/proc/self/ns/net': '4:1', '/proc/1/ns/net': '4:1', '/var/run/docker/netns/default': '4:1', '/run/netns/c1': '4:2' };
+  const identity = (p: string): string | null => ids[p] ?? null;
+  const withNs = (path?: string): Spec => ({ ociVersion: '1.0.2', linux: { namespaces: [{ type: 'network', ...(path ? { path } : {}) }] } }) as Spec;
+  assert.equal(isHostNetns('/var/run/docker/netns/default', identity), true);
+  assert.equal(isHostNetns('/run/netns/c1', identity), false);
+  assert.equal(isHostNetns('/gone', identity), false);
+  assert.equal(containerNetworkMode(withNs('/var/run/docker/netns/default'), 'sandbox', identity), 'host');
+  assert.equal(containerNetworkMode(withNs('/run/netns/c1'), 'sandbox', identity), 'sandbox');
+  assert.equal(containerNetworkMode(withNs(), 'sandbox', identity), 'sandbox');
+  assert.equal(containerNetworkMode(withNs('/var/run/docker/netns/default'), 'none', identity), 'none');
+  // The real identities: this process's own namespace is the host's to it.
+  assert.equal(isHostNetns('/proc/self/ns/net'), true);
 });

@@ -174,6 +174,39 @@ export function specNetnsPath(spec: Spec): string | null {
   return ns.path ?? '';
 }
 
+/** nsIdentity names a namespace file by device and inode (two paths to one
+ *  namespace, /proc/PID/ns/net and a bind mount of it, share them); null
+ *  when it cannot be read. */
+function nsIdentity(p: string): string | null {
+  try {
+    const st = fs.statSync(p);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** isHostNetns reports whether nsPath is runsc's own network namespace or
+ *  init's: the host's, which Docker's `--network host` names
+ *  (/var/run/docker/netns/default). Taking that over would strip the host's
+ *  own interfaces of their addresses. identity is for tests. */
+export function isHostNetns(nsPath: string, identity: (p: string) => string | null = nsIdentity): boolean {
+  const id = identity(nsPath);
+  if (id === null) return false;
+  return ['/proc/self/ns/net', '/proc/1/ns/net'].some((h) => identity(h) === id);
+}
+
+/** containerNetworkMode is the network mode a container runs with under
+ *  --network=mode: 'host' when the spec joins the host's network namespace
+ *  (Docker's `--network host`: runc's container shares the host's network,
+ *  so the sandbox uses host sockets, as runsc --network=host does), else
+ *  mode. `runsc create` launches the sandbox with it. */
+export function containerNetworkMode(spec: Spec, mode: string, identity?: (p: string) => string | null): string {
+  if (mode !== 'sandbox') return mode;
+  const p = specNetnsPath(spec);
+  return p && isHostNetns(p, identity) ? 'host' : mode;
+}
+
 /** sockaddrLl encodes a struct sockaddr_ll for bind: ETH_P_ALL on ifindex. */
 export function sockaddrLl(ifindex: number): Uint8Array {
   const b = new Uint8Array(20);
@@ -352,6 +385,8 @@ export interface TakenNetwork {
  *  a socket connected to that server in the namespace goes last in fds, for
  *  the Sentry's DNS relay. */
 export function takeOverNetns(nsPath: string, debug: (msg: string) => void = () => {}, dns: DnsTarget | null = null): TakenNetwork {
+  // Never the host's own interfaces (containerNetworkMode gives such a container host networking).
+  if (isHostNetns(nsPath)) throw new Error('is the host\'s own network namespace: not taken over (the container needs --network=host)');
   const nsFd = fs.openSync(nsPath, fs.constants.O_RDONLY);
   const fds: number[] = [];
   let plan: NetnsPlan;

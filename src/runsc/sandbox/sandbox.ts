@@ -19,7 +19,7 @@ import type { ReadyMessage } from '../boot/container_boot.js';
 import { launch } from '../boot/launch.js';
 import { SENTRY_NODE_ARGS } from '../loader/bundle_script.js';
 import { planMounts } from '../boot/mount_plan.js';
-import { debugLogger, takeContainerNetwork } from '../boot/netns.js';
+import { containerNetworkMode, debugLogger, takeContainerNetwork } from '../boot/netns.js';
 import type { NetworkConfig } from '../../sentry/socket/netstack/stack.js';
 import type { Config } from '../config/config.js';
 import { RuntimeError } from '../container/state.js';
@@ -164,8 +164,11 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   const gofers = startContainerGofers(spec, o.bundle, o.conf, (m) => process.stderr.write(`runsc: ${m}\n`));
   // --- network (boot/netns.ts): the spec's network namespace, taken over; fds after the Gofers'.
   let netns: ReturnType<typeof takeContainerNetwork>;
+  // Docker's --network host names the host's namespace: host sockets, as runc shares the host's network.
+  const network = containerNetworkMode(spec, o.conf.network);
+  if (network !== o.conf.network) debugLogger(o.conf)(`the spec joins the host's network namespace: --network=${network}`);
   try {
-    netns = takeContainerNetwork(spec, o.conf.network, debugLogger(o.conf));
+    netns = takeContainerNetwork(spec, network, debugLogger(o.conf));
   } catch (e) {
     gofers.stop();
     throw new RuntimeError((e as Error).message);
@@ -182,13 +185,13 @@ export async function spawnSandbox(o: SpawnOptions): Promise<Spawned> {
   const pair = new Int32Array(2);
   check('socketpair', native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, pair));
   const argv = [process.execPath, ...SENTRY_NODE_ARGS, SENTRY_JS, ...o.globalArgs,
-    'boot', '--bundle', o.bundle, '--ready-fd', String(READY_FD), '--gofers-fd', String(GOFERS_FD), o.id];
+    ...(network !== o.conf.network ? [`--network=${network}`] : []), 'boot', '--bundle', o.bundle, '--ready-fd', String(READY_FD), '--gofers-fd', String(GOFERS_FD), o.id];
   let pid: number;
   try {
     pid = launch({
       kind: 'sentry', keepRoot: true, path: process.execPath, argv, env: sandboxEnv(),
       fds: [...o.stdio, pair[1], handoffFd, ...gofers.procs.map((p) => p.client.fd), ...(netns?.fds ?? [])],
-      setsid: o.setsid ?? true, hostNetwork: o.conf.network === 'host', rootless: o.conf.rootless,
+      setsid: o.setsid ?? true, hostNetwork: network === 'host', rootless: o.conf.rootless,
     });
   } catch (e) {
     fs.closeSync(pair[0]);

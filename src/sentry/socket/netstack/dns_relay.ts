@@ -12,7 +12,8 @@
 // namespace, whose addresses the netstack took, so the relay also asks the
 // upstream servers Docker would (through the guest network) and answers
 // with the better reply (chooseAnswer).
-// Only UDP: a guest's DNS over TCP to that address is refused (RST).
+// DNS over TCP to that address is taken by a netstack listener and asked
+// through the same relay (dns_relay_tcp.ts).
 
 import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
@@ -23,6 +24,8 @@ import type { Stack } from '../../../netstack/index.js';
 import { native } from '../../../platform/ptrace/native.js';
 import { unwatch, watch } from '../hostinet/notifier.js';
 import type { Answers } from './dns_relay_table.js';
+import { DnsTcpServer } from './dns_relay_tcp.js';
+import type { DnsAsker } from './dns_relay_tcp.js';
 import { DNS_HEADER_LEN, RelayTable, UPSTREAM_GRACE_MS, chooseAnswer, isResponse, messageId, withId } from './dns_relay_table.js';
 
 const MSG_DONTWAIT = 0x40;
@@ -68,7 +71,7 @@ function randomIds(): () => number {
   };
 }
 
-export class DnsRelay {
+export class DnsRelay implements DnsAsker {
   private readonly ep: UDPEndpoint;
   /** up asks the upstream server, from an ephemeral port of the guest network. */
   private readonly up: UDPEndpoint | null = null;
@@ -79,6 +82,11 @@ export class DnsRelay {
   private readonly rx = new Uint8Array(MAX_DATAGRAM);
   private readonly info = new Int32Array(3);
   private closed = false;
+  /** replyTo: where answers to queries that came over TCP go, by relay id. */
+  private readonly replyTo = new Map<number, (answer: Uint8Array | null) => void>();
+  private tcpSerial = 0;
+  /** tcp takes DNS over TCP on the same address (null when it could not listen). */
+  private readonly tcp: DnsTcpServer | null = null;
   /** Counters for diagnostics. */
   readonly stats = { queries: 0, answers: 0, dropped: 0, hostErrors: 0 };
 
@@ -104,8 +112,37 @@ export class DnsRelay {
       this.ep.close();
       throw new Error(`DNS relay: cannot watch the host socket (errno ${-r})`);
     }
+    try {
+      this.tcp = new DnsTcpServer(stack, cfg.address, cfg.port, this);
+    } catch (e) {
+      log(`DNS relay: no DNS over TCP on ${cfg.address}:${cfg.port} (${(e as Error).message})`);
+    }
     // Anything queued before the watch began would raise no edge.
     this.fromHost();
+  }
+
+  /** ask forwards one query that came over TCP; reply gets its answer (with
+   *  the query's id), or null once none will come. */
+  ask(query: Uint8Array, reply: (answer: Uint8Array | null) => void): void {
+    if (this.closed) {
+      reply(null);
+      return;
+    }
+    // A key of its own per query: two queries on one connection may share an id.
+    const relayId = this.forward(query, `tcp#${this.tcpSerial++}`, 0);
+    if (relayId === null) {
+      reply(null);
+      return;
+    }
+    this.replyTo.set(relayId, reply);
+    // Unanswered: the table forgets the query after its timeout; so does this.
+    setTimeout(() => this.giveUp(relayId, reply), ANSWER_WAIT_MS + 1000).unref();
+  }
+
+  private giveUp(relayId: number, reply: (answer: Uint8Array | null) => void): void {
+    if (this.replyTo.get(relayId) !== reply) return;
+    this.replyTo.delete(relayId);
+    reply(null);
   }
 
   /** fromGuests forwards every query waiting on the guest-side endpoint. */
@@ -125,31 +162,39 @@ export class DnsRelay {
         this.stats.dropped++;
         continue;
       }
-      const now = Date.now();
-      const relayId = this.table.add(d.from.addr, d.from.port, messageId(q), now);
-      const fwd = withId(q, relayId);
-      if (this.up && this.upstream) {
-        if (!this.answers.has(relayId)) {
-          this.answers.set(relayId, { sent: now });
-          // Decide when the grace is over, and at the latest when waiting ends.
-          setTimeout(() => this.decide(relayId, false), UPSTREAM_GRACE_MS + 5).unref();
-          setTimeout(() => this.decide(relayId, true), ANSWER_WAIT_MS).unref();
-        }
-        try {
-          this.up.send(fwd, this.upstream);
-        } catch {
-          this.stats.hostErrors++; // no route out: Docker's answer alone
-        }
-      }
-      const r = native.netSendmsg(this.cfg.fd, fwd, null, null, MSG_DONTWAIT);
-      if (r < 0) {
-        // The query is lost, as on a congested link: the guest's resolver retries.
-        this.stats.hostErrors++;
-        this.log(`DNS relay: forwarding a query failed (errno ${-r})`);
-        continue;
-      }
-      this.stats.queries++;
+      this.forward(q, d.from.addr, d.from.port);
     }
+  }
+
+  /** forward sends a guest's query (from addr:port, or a TCP query's key)
+   *  to Docker's server and the upstream one; returns its relay id, or null
+   *  when it could not be sent. */
+  private forward(q: Uint8Array, addr: string, port: number): number | null {
+    const now = Date.now();
+    const relayId = this.table.add(addr, port, messageId(q), now);
+    const fwd = withId(q, relayId);
+    if (this.up && this.upstream) {
+      if (!this.answers.has(relayId)) {
+        this.answers.set(relayId, { sent: now });
+        // Decide when the grace is over, and at the latest when waiting ends.
+        setTimeout(() => this.decide(relayId, false), UPSTREAM_GRACE_MS + 5).unref();
+        setTimeout(() => this.decide(relayId, true), ANSWER_WAIT_MS).unref();
+      }
+      try {
+        this.up.send(fwd, this.upstream);
+      } catch {
+        this.stats.hostErrors++; // no route out: Docker's answer alone
+      }
+    }
+    const r = native.netSendmsg(this.cfg.fd, fwd, null, null, MSG_DONTWAIT);
+    if (r < 0) {
+      // The query is lost, as on a congested link: the guest's resolver retries.
+      this.stats.hostErrors++;
+      this.log(`DNS relay: forwarding a query failed (errno ${-r})`);
+      return this.up ? relayId : null;
+    }
+    this.stats.queries++;
+    return relayId;
   }
 
   /** fromHost drains the host socket (edge-triggered: until EAGAIN) and answers the guests. */
@@ -218,6 +263,13 @@ export class DnsRelay {
       this.stats.dropped++;
       return;
     }
+    const reply = this.replyTo.get(relayId);
+    if (reply !== undefined) {
+      this.replyTo.delete(relayId);
+      reply(withId(a, p.id));
+      this.stats.answers++;
+      return;
+    }
     try {
       this.ep.send(withId(a, p.id), { addr: p.addr, port: p.port });
       this.stats.answers++;
@@ -230,6 +282,7 @@ export class DnsRelay {
     if (this.closed) return;
     this.closed = true;
     unwatch(this.cfg.fd);
+    this.tcp?.close();
     this.ep.close();
     this.up?.close();
   }
@@ -252,6 +305,6 @@ export function startDnsRelay(k: Kernel, stack: Stack, cfg: DnsRelayConfig): Dns
     }
     return null;
   }
-  k.log.debug(`DNS relay: ${cfg.address}:${cfg.port} (udp) forwarded through host fd ${cfg.fd}`);
+  k.log.debug(`DNS relay: ${cfg.address}:${cfg.port} (udp and tcp) forwarded through host fd ${cfg.fd}`);
   return relay;
 }
