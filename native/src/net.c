@@ -153,7 +153,11 @@ static napi_value NetShutdown(napi_env env, napi_callback_info info) {
 static napi_value NetPoll(napi_env env, napi_callback_info info) {
   ARGS(2);
   struct pollfd p = {arg_i32(env, argv[0]), (short)arg_i32(env, argv[1]), 0};
-  int r = poll(&p, 1, 0);
+  int r;
+  /* Even with no timeout, poll fails with EINTR when nothing is ready and a
+   * signal is pending (the run loop's wake signal): that is no answer. */
+  do r = poll(&p, 1, 0);
+  while (r < 0 && errno == EINTR);
   return num(env, r < 0 ? -errno : (double)(unsigned short)p.revents);
 }
 

@@ -306,6 +306,19 @@ test('a host peer wakes a blocked guest thread at once while another guest threa
   }
 });
 
+test('an idle host listener is never readable to select or poll while another task blocks', async () => {
+  const bin = path.join(os.tmpdir(), `tsv-hostinet-lsel-${process.pid}`);
+  const b = spawnSync('gcc', ['-O2', '-o', bin, path.join(REPO, 'test/net/progs/listener_select.c')], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  try {
+    const r = await run(['--network=host', 'do', bin, '1.5']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /spurious 0/);
+  } finally {
+    fs.rmSync(bin, { force: true });
+  }
+});
+
 /** cprog builds test/syscalls/NAME.c (as the suite does) and returns the binary. */
 function cprog(name) {
   const out = path.join(os.tmpdir(), `tsv-hostinet-${name}-${process.pid}`);
