@@ -170,6 +170,22 @@ static void test_errors(void) {
   errno = 0;
   EXPECT_EQ("connect to a closed port fails", connect4(port), -1);
   EXPECT_EQ("with ECONNREFUSED", errno, ECONNREFUSED);
+  {
+    /* socat reads the error queue after a refused connect: an empty one never
+     * waits, even on a blocking socket. */
+    int b = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in ca = lo4(port);
+    connect(b, (struct sockaddr *)&ca, sizeof ca);
+    char buf[64], ctl[256];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = ctl;
+    m.msg_controllen = sizeof ctl;
+    EXPECT_ERRNO("recvmsg(MSG_ERRQUEUE) of an empty error queue: EAGAIN at once", recvmsg(b, &m, MSG_ERRQUEUE), EAGAIN);
+    close(b);
+  }
 
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   struct sockaddr_in a = lo4(port);

@@ -205,6 +205,9 @@ export class HostSocket extends Socket {
   // ---- Receiving ----
 
   recvmsg(_t: Task, req: RecvRequest): IOStatus {
+    // The error queue never waits (an empty one is EAGAIN), and its messages
+    // carry their sock_extended_err as control data on streams too.
+    if (req.flags & abi.MSG_ERRQUEUE) return this.dgramRecv(req, true);
     return this.stream ? this.streamRecv(req) : this.dgramRecv(req);
   }
 
@@ -238,12 +241,12 @@ export class HostSocket extends Socket {
     }
   }
 
-  private dgramRecv(req: RecvRequest): IOStatus {
+  private dgramRecv(req: RecvRequest, errQueue = false): IOStatus {
     const flags = (req.flags & RECV_FLAGS) | abi.MSG_DONTWAIT;
     const want = Math.min(req.dst.length, scratch.length);
     const r = native.netRecvmsg(this.fd, scratch.subarray(0, want), addrBuf, controlBuf, flags, info);
     if (r < 0) {
-      if (-r === EAGAIN && !req.nonblock) {
+      if (-r === EAGAIN && !req.nonblock && !errQueue) {
         // After SHUT_RD a blocking receive ends with 0 where the host's
         // non-blocking one says EAGAIN: poll tells the two apart.
         if (this.readiness(EVENT_RDHUP) & EVENT_RDHUP) return 'done';

@@ -303,6 +303,9 @@ export class InetSocket extends Socket {
   // ---- Receiving ----
 
   recvmsg(_t: Task, req: RecvRequest): IOStatus {
+    // No error queue is kept (see IP_RECVERR): it is always empty, and reading
+    // an empty one never waits (Linux's ip_recv_error says EAGAIN).
+    if (req.flags & abi.MSG_ERRQUEUE) throw linuxerr.EAGAIN;
     return this.kind === 'tcp' ? this.tcpRecv(req) : this.dgramRecv(req);
   }
 
