@@ -408,6 +408,10 @@ const netPrograms = [
     stdout: 'tcp ok\nreverse ok\nparallel ok\nipv6 ok\nwindow ok\nudp ok\nudp-dont-fragment ok\nbidir ok\nserver=1\n' },
   { name: 'prog/socat', requires: ['/usr/bin/socat'], runscFlags: NONET, argv: ['/bin/sh', path.join(PROGS, 'socat.sh')],
     stdout: 'HELLO\nWORLD\nRELAYED\nUNIX\n6v\nudp\nbig-same\ndone\n' },
+  // The same relays over host sockets (--network=host: real host ports, apart from prog/socat's native run).
+  { name: 'prog/socat-hostnet', requires: ['/usr/bin/socat'], runscFlags: ['--network=host'], env: { SOCAT_BASE: '17020' },
+    argv: ['/bin/sh', path.join(PROGS, 'socat.sh')],
+    stdout: 'HELLO\nWORLD\nRELAYED\nUNIX\n6v\nudp\nbig-same\ndone\n' },
   { name: 'prog/busybox-net', requires: [BB], runscFlags: NONET, argv: ['/bin/sh', path.join(PROGS, 'busybox_net.sh')],
     stdout: 'hello nc\nfrom-server\ngot:ping\nindex\ncgi a=1 GET\ncgi b=2 POST\nwget-missing=1\nvia-telnet\ndone\n' },
   { name: 'prog/go-net', requires: ['/usr/bin/go'], runscFlags: NONET, timeout: 90000,
