@@ -144,8 +144,11 @@ function buildPrograms() {
   const wanted = [];
   for (const f of sources) {
     const base = f.slice(0, -2);
-    wanted.push({ name: base, src: f, flags: [] });
-    if (STATIC_VARIANTS.includes(base)) wanted.push({ name: `${base}-static`, src: f, flags: ['-static'] });
+    // A program may ask for runsc flags with a "runsc-flags: ..." line (raw_sockets.c: --net-raw).
+    const m = /^\s*\*?\s*runsc-flags:(.*)$/m.exec(fs.readFileSync(path.join(SRC, f), 'utf8'));
+    const runscFlags = m ? m[1].trim().split(/\s+/).filter(Boolean) : undefined;
+    wanted.push({ name: base, src: f, flags: [], runscFlags });
+    if (STATIC_VARIANTS.includes(base)) wanted.push({ name: `${base}-static`, src: f, flags: ['-static'], runscFlags });
   }
   const todo = wanted.filter((w) => selected(`c/${w.name}`));
   if (!todo.length) return [];
@@ -165,7 +168,7 @@ function buildPrograms() {
         return { name: w.name, path: out, error: `${r.stderr}${r.error ?? ''}` };
       }
     }
-    return { name: w.name, path: out };
+    return { name: w.name, path: out, runscFlags: w.runscFlags };
   });
 }
 

@@ -20,3 +20,4 @@ export { encodeTcpInfo, TCP_INFO_LEN, type TcpInfo } from './transport/tcp/info.
 export { STATE_NAMES as TCP_STATE_NAMES } from './transport/tcp/state.js';
 export { UDPEndpoint, type RecvResult } from './transport/udp/endpoint.js';
 export { PingEndpoint, type PingReply } from './transport/icmp/endpoint.js';
+export { RawEndpoint, PROTO_RAW, ICMP_FILTER_LEN, ICMP6_FILTER_LEN, type RawPacket } from './transport/raw/endpoint.js';

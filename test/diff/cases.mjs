@@ -414,6 +414,11 @@ const netPrograms = [
     stdout: 'HELLO\nWORLD\nRELAYED\nUNIX\n6v\nudp\nbig-same\ndone\n' },
   { name: 'prog/busybox-net', requires: [BB], runscFlags: NONET, argv: ['/bin/sh', path.join(PROGS, 'busybox_net.sh')],
     stdout: 'hello nc\nfrom-server\ngot:ping\nindex\ncgi a=1 GET\ncgi b=2 POST\nwget-missing=1\nvia-telnet\ndone\n' },
+  // busybox ping uses raw sockets only: it works with --net-raw, and fails without (gVisor's default).
+  { name: 'prog/busybox-ping-net-raw', requires: [BB], runscFlags: ['--net-raw', ...NONET],
+    argv: bbsh('ping -c 2 127.0.0.1 | grep -c "bytes from 127.0.0.1"; ping6 -c 1 ::1 | grep -c "ttl=64"'), stdout: '2\n1\n' },
+  { name: 'prog/busybox-ping-no-net-raw', requires: [BB], runscFlags: NONET,
+    argv: bbsh('ping -c 1 127.0.0.1 >/dev/null 2>&1; echo $?'), sandboxStdout: () => '1\n' },
   { name: 'prog/go-net', requires: ['/usr/bin/go'], runscFlags: NONET, timeout: 90000,
     argv: () => [buildGo('go_net')],
     stdout: 'gc preempts spinning goroutines: true\nkeep-alive requests ok 800 bad 0\none connection per request ok 160 bad 0\n' +
@@ -459,11 +464,12 @@ export const cases = [
  * @param {{name: string, path: string}[]} programs built binaries
  */
 export function cProgramCases(programs) {
-  return programs.map(({ name, path: bin, error }) => ({
+  return programs.map(({ name, path: bin, error, runscFlags }) => ({
     name: `c/${name}`,
     argv: [bin],
     cprog: true,
     timeout: 120000,
+    ...(runscFlags ? { runscFlags } : {}),
     ...(error ? { buildError: error } : {}),
   }));
 }

@@ -112,6 +112,19 @@ export class IPv4Protocol {
     this.stack.deliverTransport(info, f.protocol, pkt);
   }
 
+  /** takeId returns the next identification value (a raw socket's IP_HDRINCL packet with id 0). */
+  takeId(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) & 0xffff;
+    return id;
+  }
+
+  /** writeHeaderIncluded sends pkt, a whole IPv4 packet a raw socket built (IP_HDRINCL), along route. */
+  writeHeaderIncluded(route: Route, pkt: PacketBuffer): void {
+    this.stack.stats.ip.packetsSent++;
+    route.nic.writeIP(route, pkt);
+  }
+
   /** writePacket adds the IPv4 header and sends pkt (transport header + payload) along route. */
   writePacket(route: Route, protocol: number, pkt: PacketBuffer, params: WriteParams): void {
     const st = this.stack.stats.ip;

@@ -24,6 +24,7 @@ import { TCPProtocol, type TCPConfig } from '../transport/tcp/protocol.js';
 import { TCPEndpoint } from '../transport/tcp/endpoint.js';
 import { UDPEndpoint, UDPProtocol } from '../transport/udp/endpoint.js';
 import { PingEndpoint, PingProtocol } from '../transport/icmp/endpoint.js';
+import { RawEndpoint, RawProtocol } from '../transport/raw/endpoint.js';
 import type { Notifier } from '../waiter.js';
 import { TransportDemuxer } from './demux.js';
 import { IPv4Protocol } from './ipv4.js';
@@ -117,6 +118,8 @@ export class Stack {
   readonly tcp: TCPProtocol;
   readonly udp: UDPProtocol;
   readonly ping: PingProtocol;
+  /** raw holds the raw IP endpoints; inbound packets are copied to them only while it has any. */
+  readonly raw = new RawProtocol();
   /** defaultTTL / defaultHopLimit are net.ipv4.ip_default_ttl / net.ipv6.conf.all.hop_limit. */
   defaultTTL = 64;
   defaultHopLimit = 64;
@@ -464,6 +467,8 @@ export class Stack {
 
   /** deliverTransport hands a reassembled, accepted IP payload to its transport protocol. */
   deliverTransport(info: PacketInfo, proto: number, pkt: PacketBuffer): void {
+    // Raw sockets get a copy first; normal handling still follows (raw_local_deliver).
+    const raw = this.raw.count !== 0 && this.raw.deliver(info, proto, pkt);
     const t = this.transports.get(proto);
     if (t !== undefined) {
       t.handlePacket(info, pkt);
@@ -472,6 +477,8 @@ export class Stack {
     if (info.netProto === 4 && proto === PROTO_ICMP) return this.ipv4.handleICMP(info, pkt);
     if (info.netProto === 6 && proto === PROTO_ICMPV6) return this.ipv6.handleICMP(info, pkt);
     if (proto === 59) return; // IPv6 "no next header"
+    // A protocol some raw socket took is not unreachable.
+    if (raw) return;
     this.stats.ip.unknownProtocolReceived++;
     if (info.netProto === 4) this.ipv4.sendError(info, pkt.data(), ICMPV4_DEST_UNREACHABLE, ICMPV4_PROTO_UNREACHABLE);
     else this.ipv6.sendError(info, pkt.data(), ICMPV6_PARAM_PROBLEM, 1, 6);
@@ -534,6 +541,11 @@ export class Stack {
   /** newPingEndpoint creates an ICMP echo ("ping") datagram socket. */
   newPingEndpoint(family: NetProto): PingEndpoint {
     return new PingEndpoint(this, family);
+  }
+
+  /** newRawEndpoint creates a raw IP socket for protocol (1..255). */
+  newRawEndpoint(family: NetProto, protocol: number): RawEndpoint {
+    return new RawEndpoint(this, family, protocol);
   }
 }
 

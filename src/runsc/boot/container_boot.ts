@@ -278,7 +278,8 @@ class Sandbox {
     let t: Task;
     try {
       // From here the fds belong to the new process's files (closed with them).
-      t = startProcess(this.k, p, { init: false, rlimits: hostRlimits(), stdio, ownFds: true });
+      // CAP_NET_RAW as the exec command's own --net-raw says (gVisor's exec filters it so too).
+      t = startProcess(this.k, p, { init: false, rlimits: hostRlimits(), stdio, ownFds: true, netRaw: req.netRaw === true });
     } catch (e) {
       return conn.send({ error: e instanceof Error ? e.message : String(e) });
     }
@@ -528,7 +529,7 @@ export function buildSandbox(conf: Config, o: BootOptions): SandboxHandle {
         return -1;
       }
     });
-    const init = startProcess(k, spec.process!, { init: true, rlimits, stdio, ownFds: false });
+    const init = startProcess(k, spec.process!, { init: true, rlimits, stdio, ownFds: false, netRaw: conf.netRaw });
     sb.setInit(init);
     server = new ControlServer(o.stateDir, (req, fds, conn) => sb.handle(req, fds, conn));
     // From here on the Sentry opens no path (but its exit record, in its state directory).

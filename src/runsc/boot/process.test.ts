@@ -34,7 +34,7 @@ test('another uid keeps only its ambient capabilities', () => {
   assert.equal(none.capEffective, 0n);
 });
 
-test('no process gets CAP_NET_RAW (the Sentry has no raw sockets)', () => {
+test('without --net-raw no process gets CAP_NET_RAW; with it, the spec decides', () => {
   const NET_RAW = 1n << 13n;
   const p: Process = { user: { uid: 0, gid: 0 }, cwd: '/', args: ['x'],
     capabilities: { bounding: ['CAP_KILL', 'CAP_NET_RAW'], permitted: ['CAP_NET_RAW'], inheritable: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] } };
@@ -42,6 +42,11 @@ test('no process gets CAP_NET_RAW (the Sentry has no raw sockets)', () => {
     for (const set of [c.capBounding, c.capPermitted, c.capEffective, c.capInheritable, c.capAmbient]) assert.equal(set & NET_RAW, 0n);
   }
   assert.equal(credentialsFor(p).capEffective, KILL);
+  const raw = credentialsFor(p, [], true);
+  assert.equal(raw.capEffective, KILL | NET_RAW);
+  assert.equal(raw.capAmbient, NET_RAW);
+  assert.equal(credentialsFor({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['x'] }, [], true).capEffective & NET_RAW, NET_RAW, 'do: root has all');
+  assert.equal(credentialsFor({ ...p, capabilities: { bounding: ['CAP_KILL'] } }, [], true).capEffective & NET_RAW, 0n, 'not in the spec');
 });
 
 test('rlimits override the inherited ones; 2^64-1 is infinity', () => {

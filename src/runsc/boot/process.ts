@@ -37,8 +37,9 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  *  capability sets, so the transformation of a file without capabilities is
  *  applied here. Root gets permitted = effective = bounding | inheritable
  *  (| ambient); another uid keeps only its ambient set. Unknown capability
- *  names are returned in unknown (runc ignores them too). */
-export function credentialsFor(p: Process, unknown: string[] = []): Credentials {
+ *  names are returned in unknown (runc ignores them too). Without netRaw
+ *  (runsc --net-raw) CAP_NET_RAW is removed from every set, as gVisor does. */
+export function credentialsFor(p: Process, unknown: string[] = [], netRaw = false): Credentials {
   const c = new Credentials();
   const u = p.user;
   c.uid = c.euid = c.suid = c.fsuid = u.uid;
@@ -66,9 +67,10 @@ export function credentialsFor(p: Process, unknown: string[] = []): Credentials 
   } else if (u.uid !== 0) {
     c.capPermitted = c.capEffective = 0n;
   }
-  // The Sentry has no raw IP or packet sockets, so no guest holds CAP_NET_RAW
-  // (gVisor drops it too unless --net-raw): socket(SOCK_RAW) then fails with
-  // EPERM, on which programs such as busybox ping fall back to ping sockets.
+  if (netRaw) return c;
+  // Raw sockets let a guest craft any packet: without --net-raw no guest
+  // holds CAP_NET_RAW, so socket(SOCK_RAW) fails with EPERM (some programs
+  // then fall back to ping sockets; busybox ping does not).
   const noRaw = ~(1n << CAP_NET_RAW);
   c.capBounding &= noRaw;
   c.capPermitted &= noRaw;
@@ -159,6 +161,8 @@ export interface NewProcessOptions {
   rlimits: Rlimits;
   /** stdio: host fds for guest fds 0, 1, 2 (-1: left closed). */
   stdio: number[];
+  /** netRaw: the process keeps CAP_NET_RAW if its capabilities give it (runsc --net-raw). */
+  netRaw?: boolean;
   /** ownFds: the Sentry closes the host fds when the guest's files go (exec'd
    *  processes: received fds); otherwise they are the sandbox process's own stdio. */
   ownFds: boolean;
@@ -172,7 +176,7 @@ export function startProcess(k: Kernel, p: Process, o: NewProcessOptions): Task 
   const tg = new ThreadGroup(k.allocTid(), null, newSigactions(), rlimitsFor(p, o.rlimits), SIGCHLD);
   if (o.init) k.init = tg;
   k.threadGroups.set(tg.pid, tg);
-  const t = new Task(k, tg.pid, tg, thread, new MemoryManager(thread.as), new FDTable(), new FSContext(), credentialsFor(p));
+  const t = new Task(k, tg.pid, tg, thread, new MemoryManager(thread.as), new FDTable(), new FSContext(), credentialsFor(p, [], o.netRaw === true));
   tg.leader = t;
   tg.tasks.add(t);
   k.tasks.set(t.tid, t);

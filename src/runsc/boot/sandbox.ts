@@ -72,7 +72,7 @@ export async function bootSandbox(specFd: number): Promise<number> {
   let t;
   try {
     t = startProcess(k, { args: spec.argv, env: spec.envp, cwd: spec.cwd, user: { uid: 0, gid: 0 } },
-      { init: true, rlimits, stdio: [0, 1, 2], ownFds: false, keepEnv: true });
+      { init: true, rlimits, stdio: [0, 1, 2], ownFds: false, keepEnv: true, netRaw: conf.netRaw });
   } catch (e) {
     unforward();
     platform.shutdown();

@@ -100,8 +100,9 @@ function execProcess(c: Opened, v: Record<string, unknown>, args: string[]): Pro
   return checkProcess(p, 'process');
 }
 
-/** proxy runs p in the container and resolves with its wait status. */
-function proxy(c: Opened, p: Process, stdio: number[], onStarted: (pid: number) => void): Promise<number> {
+/** proxy runs p in the container and resolves with its wait status; netRaw
+ *  (--net-raw) lets it keep CAP_NET_RAW. */
+function proxy(c: Opened, p: Process, stdio: number[], netRaw: boolean, onStarted: (pid: number) => void): Promise<number> {
   // A terminal process: the terminal's driver signals its foreground group
   // (this process, once the terminal is its controlling one; see
   // container_boot.ts), and those signals go to the guest's foreground group.
@@ -128,7 +129,7 @@ function proxy(c: Opened, p: Process, stdio: number[], onStarted: (pid: number) 
     for (const s of signals) process.on(s, forward);
     let stream: { close(): void };
     try {
-      stream = open(c.dir, { op: 'exec', process: p }, stdio, (r) => {
+      stream = open(c.dir, { op: 'exec', process: p, netRaw }, stdio, (r) => {
         if (r.error) {
           finish(() => reject(new RuntimeError(r.error)));
           stream.close();
@@ -183,7 +184,7 @@ export async function exec(ctx: CmdCtx, args: string[]): Promise<number> {
   const stdio = pty ? [pty.slave, pty.slave, pty.slave] : [0, 1, 2];
   const readyFd = values['ready-fd'] as number;
   if (!detach) {
-    const st = await proxy(c, p, stdio, (pid) => {
+    const st = await proxy(c, p, stdio, ctx.conf.netRaw, (pid) => {
       if (str(values, 'pid-file')) writePidFile(str(values, 'pid-file'), process.pid);
       if (readyFd >= 0) {
         fs.writeSync(readyFd, JSON.stringify({ ok: true, pid }) + '\n');

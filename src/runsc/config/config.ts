@@ -24,6 +24,7 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'ignore-cgroups', kind: 'bool', help: 'do not configure cgroups', default: false },
   { name: 'host-uds', kind: 'string', help: 'host Unix domain socket access: none, open, create, all', default: 'none' },
   { name: 'no-seccomp', kind: 'bool', help: 'debugging only: do not install seccomp filters', default: false },
+  { name: 'net-raw', kind: 'bool', help: 'enable raw sockets. When false, raw sockets are disabled by removing CAP_NET_RAW from containers (`runsc exec` will still be able to utilize raw sockets). Raw sockets allow malicious containers to craft packets and potentially attack the network', default: false },
 ];
 
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
   systemdCgroup: boolean;
   ignoreCgroups: boolean;
   noSeccomp: boolean;
+  /** netRaw (--net-raw): guests keep CAP_NET_RAW, so raw IP sockets work; off, every process loses it. */
+  netRaw: boolean;
   /** overlay2: how a container's root is written (parseOverlay2). */
   overlay2: Overlay2;
 }
@@ -80,6 +83,7 @@ export function configFrom(v: FlagValues): Config {
     systemdCgroup: v['systemd-cgroup'] === true,
     ignoreCgroups: v['ignore-cgroups'] === true,
     noSeccomp: v['no-seccomp'] === true,
+    netRaw: v['net-raw'] === true,
     overlay2: parseOverlay2((v.overlay2 as string | undefined) ?? 'root:memory'),
   };
 }

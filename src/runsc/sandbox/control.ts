@@ -26,6 +26,8 @@ export interface ControlRequest {
   foreground?: boolean;
   /** process: an OCI process object (exec). */
   process?: unknown;
+  /** netRaw (exec): the exec command's --net-raw; without it the process loses CAP_NET_RAW. */
+  netRaw?: boolean;
   /** network: interfaces to attach before start (boot/netns.ts); each fd indexes the fds sent along. */
   network?: NetworkConfig;
   /** files (network): single-file bind mounts the hooks rewrote, as they are now, to copy in again (Docker's resolv.conf). */

@@ -7,6 +7,7 @@ import type { Address, NIC, Stack } from '../../../netstack/index.js';
 import { TCPEndpoint, UDPEndpoint } from '../../../netstack/index.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { PROTO_TCP, PROTO_UDP, inetEntries } from '../../socket/inventory.js';
+import { endpointOwner } from '../../socket/netstack/inet.js';
 import { stackFor } from '../../socket/netstack/stack.js';
 import { unixSockets } from '../../socket/unix/unix.js';
 import * as linuxerr from '../../../abi/linux/errno.js';
@@ -81,6 +82,26 @@ function udpText(s: Stack, v6: boolean): string {
   return out;
 }
 
+// ---- raw, raw6 (net/ipv4/raw.c, net/ipv6/raw.c) ----
+
+function rawText(s: Stack, v6: boolean): string {
+  let out = v6
+    ? '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n'
+    : '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+  let i = 0;
+  for (const ep of s.raw.endpoints()) {
+    if ((ep.family === 6) !== v6) continue;
+    const local = ep.getsockname();
+    const peer = ep.peerAddress;
+    const own = endpointOwner(ep);
+    // The local "port" is the protocol; the remote one is 0; 07 is TCP_CLOSE, 01 connected.
+    out += `${String(i++).padStart(v6 ? 5 : 4)}: ${inetAddr(local.addr, ep.protocol, v6)} ${inetAddr(peer, 0, v6)} ` +
+      `${hex(ep.connected ? 1 : 7, 2)} ${hex(0, 8)}:${hex(ep.queuedBytes, 8)} 00:00000000 00000000 ${String(own?.uid ?? 0).padStart(5)} ` +
+      `${String(0).padStart(8)} ${own?.ino ?? 0} 2 0000000000000000 0\n`;
+  }
+  return out;
+}
+
 // ---- unix ----
 
 const SO_ACCEPTCON = 1 << 16;
@@ -115,12 +136,12 @@ function sockstatText(k: Kernel, s: Stack): string {
   return `sockets: used ${files}\n` +
     `TCP: inuse ${tcp4.filter((e) => e.state !== TCP_TIME_WAIT).length} orphan ${tcp.filter((e) => e.orphaned).length} ` +
     `tw ${tw} alloc ${tcp.length - tw} mem ${Math.ceil(mem / 4096)}\n` +
-    `UDP: inuse ${inetEntries(s, PROTO_UDP, false).length} mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`;
+    `UDP: inuse ${inetEntries(s, PROTO_UDP, false).length} mem 0\nUDPLITE: inuse 0\nRAW: inuse ${s.raw.endpoints().filter((e) => e.family === 4).length}\nFRAG: inuse 0 memory 0\n`;
 }
 
 function sockstat6Text(s: Stack): string {
   const tcp = inetEntries(s, PROTO_TCP, true).filter((e) => e.state !== TCP_TIME_WAIT).length;
-  return `TCP6: inuse ${tcp}\nUDP6: inuse ${inetEntries(s, PROTO_UDP, true).length}\nUDPLITE6: inuse 0\nRAW6: inuse 0\n` +
+  return `TCP6: inuse ${tcp}\nUDP6: inuse ${inetEntries(s, PROTO_UDP, true).length}\nUDPLITE6: inuse 0\nRAW6: inuse ${s.raw.endpoints().filter((e) => e.family === 6).length}\n` +
     'FRAG6: inuse 0 memory 0\n';
 }
 
@@ -219,8 +240,7 @@ export const netDir: Spec = dir({
   udp: file((c) => udpText(stackOf(c), false)),
   udp6: file((c) => udpText(stackOf(c), true)),
   unix: file((c) => unixText(callerTask(c).kernel)),
-  // No raw sockets exist in the sandbox yet: the headers alone.
-  raw: file(() => '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops'.padEnd(127) + '\n'),
-  raw6: file(() => '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n'),
+  raw: file((c) => rawText(stackOf(c), false)),
+  raw6: file((c) => rawText(stackOf(c), true)),
   arp: file(() => 'IP address       HW type     Flags       HW address            Mask     Device\n'),
 });

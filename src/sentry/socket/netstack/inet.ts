@@ -1,6 +1,6 @@
 // AF_INET and AF_INET6 sockets (Linux's net/ipv4/af_inet.c, net/ipv6/af_inet6.c)
 // on the sandbox's netstack: SOCK_STREAM is TCP, SOCK_DGRAM is UDP, and
-// SOCK_DGRAM with IPPROTO_ICMP(V6) is a ping socket.
+// SOCK_DGRAM with IPPROTO_ICMP(V6) is a ping socket, SOCK_RAW a raw IP socket.
 //
 // An InetSocket adapts one netstack endpoint. Endpoints never block: they
 // throw ErrWouldBlock, and their readiness callback feeds the socket's
@@ -8,7 +8,7 @@
 // netstack errors carry their errno and become the matching sentinel.
 
 import * as linuxerr from '../../../abi/linux/errno.js';
-import type { FullAddress, IntOption, PingEndpoint, UDPEndpoint } from '../../../netstack/index.js';
+import type { FullAddress, IntOption, PingEndpoint, RawEndpoint, RawPacket, UDPEndpoint } from '../../../netstack/index.js';
 import {
   ErrAlreadyConnecting, ErrClosedForSend, ErrConnectStarted, ErrWouldBlock, READ_WOULD_BLOCK, TCPEndpoint, TcpipError,
   encodeTcpInfo, errWouldBlock, linuxIntOption,
@@ -47,8 +47,9 @@ const TCP_CHUNK = 256 * 1024;
 const DIRECT_READ_MAX = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
-type Kind = 'tcp' | 'udp' | 'ping';
-type Endpoint = TCPEndpoint | UDPEndpoint | PingEndpoint;
+type Kind = 'tcp' | 'udp' | 'ping' | 'raw';
+type Endpoint = TCPEndpoint | UDPEndpoint | PingEndpoint | RawEndpoint;
+type DgramEndpoint = UDPEndpoint | PingEndpoint | RawEndpoint;
 
 /** sysErr turns a netstack error into the errno sentinel; other errors pass through. */
 export function sysErr(e: unknown): unknown {
@@ -109,7 +110,8 @@ export class InetSocket extends Socket {
 
   bind(t: Task, raw: Uint8Array): void {
     const a = this.family === abi.AF_INET ? parseIn(raw, true) : parseIn6(raw);
-    if (a.port !== 0 && a.port < UNPRIVILEGED_PORT_START && !t.creds.hasCap(CAP_NET_BIND_SERVICE)) {
+    // A raw socket has no port: raw_bind ignores it.
+    if (this.kind !== 'raw' && a.port !== 0 && a.port < UNPRIVILEGED_PORT_START && !t.creds.hasCap(CAP_NET_BIND_SERVICE)) {
       throw linuxerr.EACCES;
     }
     call(() => this.ep.bind(a));
@@ -142,7 +144,7 @@ export class InetSocket extends Socket {
     const tcp = this.tcp;
     if (!tcp) {
       const a = parseFor(this.family, raw, true);
-      call(() => (this.ep as UDPEndpoint | PingEndpoint).connect(a));
+      call(() => (this.ep as DgramEndpoint).connect(a));
       return;
     }
     if (this.connectReported) {
@@ -185,8 +187,8 @@ export class InetSocket extends Socket {
 
   /** disconnect is connect(AF_UNSPEC). */
   private disconnect(t: Task): void {
-    if (this.kind === 'udp') {
-      call(() => (this.ep as UDPEndpoint).disconnect());
+    if (this.kind === 'udp' || this.kind === 'raw') {
+      call(() => (this.ep as UDPEndpoint | RawEndpoint).disconnect());
       return;
     }
     t.kernel.log.warnOnce('inet:disconnect', 'connect(AF_UNSPEC) on TCP and ping sockets is not supported');
@@ -275,7 +277,7 @@ export class InetSocket extends Socket {
   }
 
   private dgramSend(req: SendRequest): IOStatus {
-    const ep = this.ep as UDPEndpoint | PingEndpoint;
+    const ep = this.ep as DgramEndpoint;
     if (req.flags & abi.MSG_OOB) throw linuxerr.EOPNOTSUPP;
     let to: FullAddress | undefined;
     if (req.to && req.to.length) {
@@ -377,7 +379,7 @@ export class InetSocket extends Socket {
   }
 
   private dgramRecv(req: RecvRequest): IOStatus {
-    const ep = this.ep as UDPEndpoint | PingEndpoint;
+    const ep = this.ep as DgramEndpoint;
     if (req.flags & abi.MSG_OOB) throw linuxerr.EOPNOTSUPP;
     let r: { data: Uint8Array; size: number; from: FullAddress | null };
     try {
@@ -390,6 +392,7 @@ export class InetSocket extends Socket {
       throw sysErr(e);
     }
     if (r.from === null) return 'done'; // EOF after SHUT_RD.
+    if (this.kind === 'raw') req.hostControl = rawControl(this.ep as RawEndpoint, r as RawPacket);
     const n = r.data.length > 0 ? req.dst.put(r.data, 0) : 0;
     if (n < r.data.length && n === 0) throw linuxerr.EFAULT;
     req.copied = n;
@@ -411,7 +414,7 @@ export class InetSocket extends Socket {
       if (ep.isListening()) throw linuxerr.EINVAL;
       return ep.queuedRead;
     }
-    return this.kind === 'udp' ? (ep as UDPEndpoint).nextSize() : 0;
+    return this.kind === 'udp' || this.kind === 'raw' ? (ep as UDPEndpoint | RawEndpoint).nextSize() : 0;
   }
 
   outq(): number {
@@ -496,6 +499,10 @@ export class InetSocket extends Socket {
   }
 
   override protocolGetsockopt(t: Task, level: number, name: number): Uint8Array {
+    if (this.kind === 'raw') {
+      const v = rawGetsockopt(t, this.ep as RawEndpoint, level, name);
+      if (v !== null) return v;
+    }
     this.checkLevel(t, level, name, true);
     if (this.isRecvErr(level, name)) return int32(this.recvErr ? 1 : 0);
     const ep = this.ep;
@@ -512,6 +519,7 @@ export class InetSocket extends Socket {
   }
 
   override protocolSetsockopt(t: Task, level: number, name: number, val: Uint8Array): void {
+    if (this.kind === 'raw' && rawSetsockopt(t, this.ep as RawEndpoint, level, name, val)) return;
     this.checkLevel(t, level, name);
     if (this.isRecvErr(level, name)) {
       // Kept and reported; ICMP errors still surface as before (hard ones,
@@ -665,6 +673,106 @@ function int32s(...v: number[]): Uint8Array {
   return b;
 }
 
+// ---- Raw socket options (net/ipv4/raw.c, net/ipv6/raw.c) ----
+
+const SOL_RAW = 255;
+const ICMP_FILTER = 1;
+const ICMPV6_FILTER = 1;
+const IP_HDRINCL = 3;
+const IPV6_CHECKSUM = 7;
+const IPV6_HDRINCL = 36;
+const IPV6_2292HOPLIMIT = 8;
+const IPV6_RECVHOPLIMIT = 51;
+const IPV6_HOPLIMIT = 52;
+
+/** rawControl returns the control messages an IPv6 raw socket asked for (the
+ *  hop limit, which busybox ping6 prints), in the host's cmsg layout; null if none. */
+function rawControl(ep: RawEndpoint, r: RawPacket): Uint8Array | null {
+  const types = [...(ep.recvHopLimit ? [IPV6_HOPLIMIT] : []), ...(ep.recv2292HopLimit ? [IPV6_2292HOPLIMIT] : [])];
+  if (types.length === 0) return null;
+  const b = new Uint8Array(24 * types.length);
+  const dv = new DataView(b.buffer);
+  types.forEach((type, i) => {
+    dv.setBigUint64(24 * i, 20n, true);
+    dv.setInt32(24 * i + 8, IPPROTO_IPV6, true);
+    dv.setInt32(24 * i + 12, type, true);
+    dv.setInt32(24 * i + 16, r.ttl, true);
+  });
+  return b;
+}
+
+/** rawGetsockopt answers the options only raw sockets have; null for the others. */
+function rawGetsockopt(t: Task, ep: RawEndpoint, level: number, name: number): Uint8Array | null {
+  if (ep.family === 4) {
+    if (level === SOL_RAW) {
+      if (name !== ICMP_FILTER) throw linuxerr.ENOPROTOOPT;
+      if (!ep.hasICMPFilter) throw linuxerr.EOPNOTSUPP;
+      return ep.icmpFilter();
+    }
+    if (level === IPPROTO_IP && name === IP_HDRINCL) return int32(ep.hdrincl ? 1 : 0);
+    return null;
+  }
+  if (level === IPPROTO_ICMPV6) {
+    if (!ep.hasICMPFilter) throw linuxerr.EOPNOTSUPP;
+    if (name !== ICMPV6_FILTER) throw linuxerr.ENOPROTOOPT;
+    return ep.icmpFilter();
+  }
+  if (level === SOL_RAW || (level === IPPROTO_IPV6 && (name === IPV6_CHECKSUM || name === IPV6_HDRINCL))) {
+    if (name === IPV6_CHECKSUM) return int32(ep.checksumOffset);
+    if (name === IPV6_HDRINCL) return int32(0);
+    throw linuxerr.ENOPROTOOPT;
+  }
+  if (level === IPPROTO_IPV6 && name === IPV6_RECVHOPLIMIT) return int32(ep.recvHopLimit ? 1 : 0);
+  if (level === IPPROTO_IPV6 && name === IPV6_2292HOPLIMIT) return int32(ep.recv2292HopLimit ? 1 : 0);
+  if (level === IPPROTO_IP) throw linuxerr.ENOPROTOOPT; // an IPv6 raw socket has no IPv4 options
+  return null;
+}
+
+/** rawSetsockopt sets the options only raw sockets have; false for the others. */
+function rawSetsockopt(t: Task, ep: RawEndpoint, level: number, name: number, val: Uint8Array): boolean {
+  if (ep.family === 4) {
+    if (level === SOL_RAW) {
+      if (name !== ICMP_FILTER) throw linuxerr.ENOPROTOOPT;
+      if (!ep.hasICMPFilter) throw linuxerr.EOPNOTSUPP;
+      ep.setICMPFilter(val);
+      return true;
+    }
+    if (level === IPPROTO_IP && name === IP_HDRINCL) {
+      ep.hdrincl = (val.length >= 1 && val.length < 4 ? val[0] : readInt(val)) !== 0;
+      return true;
+    }
+    return false;
+  }
+  if (level === IPPROTO_ICMPV6) {
+    if (!ep.hasICMPFilter) throw linuxerr.EOPNOTSUPP;
+    if (name !== ICMPV6_FILTER) throw linuxerr.ENOPROTOOPT;
+    ep.setICMPFilter(val);
+    return true;
+  }
+  if (level === SOL_RAW || (level === IPPROTO_IPV6 && (name === IPV6_CHECKSUM || name === IPV6_HDRINCL))) {
+    const v = readInt(val);
+    if (name === IPV6_CHECKSUM) {
+      // RFC 3542: an ICMPv6 socket's checksum is not the IPV6 level's to change.
+      if (level === IPPROTO_IPV6 && ep.protocol === IPPROTO_ICMPV6) throw linuxerr.EINVAL;
+      call(() => ep.setChecksumOffset(v));
+      return true;
+    }
+    if (name === IPV6_HDRINCL) {
+      if (v === 0) return true;
+      t.kernel.log.warnOnce('inet:raw6hdrincl', 'IPV6_HDRINCL is not supported (ENOPROTOOPT)');
+    }
+    throw linuxerr.ENOPROTOOPT;
+  }
+  if (level === IPPROTO_IPV6 && (name === IPV6_RECVHOPLIMIT || name === IPV6_2292HOPLIMIT)) {
+    const on = readInt(val) !== 0;
+    if (name === IPV6_RECVHOPLIMIT) ep.recvHopLimit = on;
+    else ep.recv2292HopLimit = on;
+    return true;
+  }
+  if (level === IPPROTO_IP) throw linuxerr.ENOPROTOOPT;
+  return false;
+}
+
 /** newInetSocket implements socket(AF_INET or AF_INET6, type, protocol). */
 export function newInetSocket(t: Task, family: number, type: number, protocol: number): InetSocket {
   const v = family === abi.AF_INET ? 4 : 6;
@@ -680,8 +788,8 @@ export function newInetSocket(t: Task, family: number, type: number, protocol: n
       return new InetSocket(t.creds, family, type, IPPROTO_UDP, 'udp', stack.newUDPEndpoint(v));
     }
     case abi.SOCK_RAW:
-      t.kernel.log.warnOnce('inet:raw', 'raw IP sockets are not supported (ESOCKTNOSUPPORT)');
-      throw linuxerr.ESOCKTNOSUPPORT;
+      // socket(2) checked the protocol (1..255) and CAP_NET_RAW.
+      return new InetSocket(t.creds, family, type, protocol, 'raw', call(() => stack.newRawEndpoint(v, protocol)));
     default:
       throw linuxerr.ESOCKTNOSUPPORT;
   }

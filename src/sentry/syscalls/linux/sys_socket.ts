@@ -29,6 +29,8 @@ import { MAX_RW_COUNT, checkRange, copyInIovecs } from './sys_read_write.js';
 
 /** CAP_NET_RAW guards packet and raw IP sockets. */
 const CAP_NET_RAW = 13;
+/** IPPROTO_MAX bounds an inet socket's protocol (263 since Linux 5.6: IPPROTO_MPTCP is 262). */
+const IPPROTO_MAX = 263;
 /** SOCK_MAX bounds socket(2)'s type argument. */
 const SOCK_MAX = 11;
 /** UIO_MAXIOV bounds sendmmsg/recvmmsg vectors. */
@@ -57,13 +59,18 @@ function install(t: Task, s: Socket, flags: number): number {
   }
 }
 
-function family(t: Task, domain: number, type: number, typeArg: number): SocketFamily {
+function family(t: Task, domain: number, type: number, typeArg: number, protocol: number): SocketFamily {
   if (typeArg & ~(abi.SOCK_TYPE_MASK | abi.SOCK_NONBLOCK | abi.SOCK_CLOEXEC)) throw linuxerr.EINVAL;
   if (domain < 0 || domain >= abi.AF_MAX) throw linuxerr.EAFNOSUPPORT;
   if (type >= SOCK_MAX) throw linuxerr.EINVAL;
-  // Raw access to the wire needs CAP_NET_RAW; Linux checks it before anything the family does.
-  const raw = domain === abi.AF_PACKET || ((domain === abi.AF_INET || domain === abi.AF_INET6) && type === abi.SOCK_RAW);
-  if (raw && !t.creds.hasCap(CAP_NET_RAW)) throw linuxerr.EPERM;
+  // Raw access to the wire needs CAP_NET_RAW. packet_create checks it first;
+  // inet_create after the protocol (0 matches no raw protocol).
+  if (domain === abi.AF_PACKET && !t.creds.hasCap(CAP_NET_RAW)) throw linuxerr.EPERM;
+  if ((domain === abi.AF_INET || domain === abi.AF_INET6) && type === abi.SOCK_RAW) {
+    if (protocol < 0 || protocol >= IPPROTO_MAX) throw linuxerr.EINVAL;
+    if (protocol === 0) throw linuxerr.EPROTONOSUPPORT;
+    if (!t.creds.hasCap(CAP_NET_RAW)) throw linuxerr.EPERM;
+  }
   // --network=host: inet sockets are the host's (src/sentry/socket/hostinet).
   const fam = hostFamily(t.kernel, domain) ?? familyOf(domain);
   if (!fam) {
@@ -79,7 +86,7 @@ export function socket(t: Task, a: SyscallArgs): number {
   const typeArg = a.int(1);
   const protocol = a.int(2);
   const type = typeArg & abi.SOCK_TYPE_MASK;
-  const fam = family(t, domain, type, typeArg);
+  const fam = family(t, domain, type, typeArg, protocol);
   return install(t, fam.create(t, type, protocol), typeArg);
 }
 
@@ -90,7 +97,7 @@ export function socketpair(t: Task, a: SyscallArgs): number {
   const protocol = a.int(2);
   const svAddr = a.ptr(3);
   const type = typeArg & abi.SOCK_TYPE_MASK;
-  const fam = family(t, domain, type, typeArg);
+  const fam = family(t, domain, type, typeArg, protocol);
   if (!fam.pair) throw linuxerr.EOPNOTSUPP;
   const [x, y] = fam.pair(t, type, protocol);
   let fx: number;
@@ -505,7 +512,7 @@ export function recvmmsg(t: Task, a: SyscallArgs): number | Promise<number> {
 }
 
 export const syscalls: SyscallEntries = {
-  [SYSNO.socket]: partial('socket', socket, 'AF_UNIX, AF_INET, AF_INET6 (TCP, UDP, ping); others are EAFNOSUPPORT'),
+  [SYSNO.socket]: partial('socket', socket, 'AF_UNIX, AF_INET, AF_INET6 (TCP, UDP, ping, raw IP), AF_NETLINK; others (AF_PACKET) are EAFNOSUPPORT'),
   [SYSNO.socketpair]: supported('socketpair', socketpair),
   [SYSNO.bind]: supported('bind', bind),
   [SYSNO.listen]: supported('listen', listen),
