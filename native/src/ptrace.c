@@ -176,18 +176,6 @@ static void arm(int timeout_us) {
   timer_settime(wake_timer, 0, &its, NULL);
 }
 
-/* wait_prefer polls one thread (prefer > 0) before a wait on a whole group:
- * of several stopped threads, wait4 on a group reports the one attached
- * first, not the one that stopped first. Returns the tid, or 0 if prefer has
- * not stopped (or is 0), with regs filled as do_wait does. */
-static int wait_prefer(int prefer, int *status, void *regs) {
-  if (prefer <= 0) return 0;
-  int r = waitpid(prefer, status, __WALL | WNOHANG);
-  if (r <= 0) return 0;
-  if (regs && WIFSTOPPED(*status)) ptrace(PTRACE_GETREGS, r, 0, regs);
-  return r;
-}
-
 /* do_wait waits for target (a tid, or -pgid) with __WALL. timeout_us < 0 blocks;
  * 0 polls (WNOHANG); > 0 gives up after at most that long. Returns the tid, 0
  * on timeout, or -errno. On a stop, regs (if given) receives the stopped
@@ -234,27 +222,26 @@ static int do_wait(int target, int timeout_us, int *status, void *regs) {
   return r;
 }
 
-/* wait(target, timeoutUs, regs|null, info Int32Array, prefer) -> tid | 0 | -errno;
- * info[0] = wait status. prefer: a tid polled first (0: none). */
+/* wait(target, timeoutUs, regs|null, info Int32Array) -> tid | 0 | -errno;
+ * info[0] = wait status. */
 static napi_value Wait(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(4);
   size_t n, in;
   void *regs = arg_buf(env, argv[2], &n);
   int32_t *out = arg_buf(env, argv[3], &in);
   if (n < sizeof(struct user_regs_struct)) regs = NULL;
   int status = 0;
-  int r = wait_prefer(arg_i32(env, argv[4]), &status, regs);
-  if (r == 0) r = do_wait(arg_i32(env, argv[0]), arg_i32(env, argv[1]), &status, regs);
+  int r = do_wait(arg_i32(env, argv[0]), arg_i32(env, argv[1]), &status, regs);
   if (out && in >= 4) out[0] = status;
   return num(env, r);
 }
 
-/* resumeAndWait(tid, request, sig, setMode, regsIn, target, timeoutUs, regsOut, info, prefer)
+/* resumeAndWait(tid, request, sig, setMode, regsIn, target, timeoutUs, regsOut, info)
  * is the hot path, one crossing per guest syscall: optionally write rax
  * (setMode 1, POKEUSER) or all registers (setMode 2, SETREGS) from regsIn,
  * resume tid with request (PTRACE_SYSEMU...) and sig, then wait as wait() does. */
 static napi_value ResumeAndWait(napi_env env, napi_callback_info info) {
-  ARGS(10);
+  ARGS(9);
   int tid = arg_i32(env, argv[0]);
   int req = arg_i32(env, argv[1]);
   int sig = arg_i32(env, argv[2]);
@@ -271,8 +258,7 @@ static napi_value ResumeAndWait(napi_env env, napi_callback_info info) {
   if (mode == 2 && ptrace(PTRACE_SETREGS, tid, 0, rin) < 0) return num(env, -errno);
   if (ptrace((enum __ptrace_request)req, tid, 0, (void *)(intptr_t)sig) < 0) return num(env, -errno);
   int status = 0;
-  int r = wait_prefer(arg_i32(env, argv[9]), &status, rout);
-  if (r == 0) r = do_wait(arg_i32(env, argv[5]), arg_i32(env, argv[6]), &status, rout);
+  int r = do_wait(arg_i32(env, argv[5]), arg_i32(env, argv[6]), &status, rout);
   if (out && in >= 4) out[0] = status;
   return num(env, r);
 }

@@ -119,6 +119,11 @@ export interface Platform {
   memoryUsage?(): number;
   /** runningCount is how many threads are running on the host right now. */
   readonly runningCount: number;
+  /** waitsFirst, when the kernel sets it, says whether a syscall number is
+   *  one that may have to wait for another thread (a read). Of two threads
+   *  stopped at once, the platform then reports one whose syscall is not
+   *  first (a write that may satisfy the read). Optional. */
+  waitsFirst?: ((nr: number) => boolean) | null;
   /** shutdown kills every guest thread. */
   shutdown(): void;
 }

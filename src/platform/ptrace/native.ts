@@ -21,11 +21,10 @@ export interface Native {
   getEventMsg(tid: number): number;
   getSiginfo(tid: number, out: Uint8Array): number;
   initWaitTimeout(signo: number): number;
-  /** prefer: a tid polled (WNOHANG) before waiting on target; 0 for none. */
-  wait(target: number, timeoutUs: number, regs: BigUint64Array | null, info: Int32Array, prefer?: number): number;
+  wait(target: number, timeoutUs: number, regs: BigUint64Array | null, info: Int32Array): number;
   resumeAndWait(
     tid: number, request: number, sig: number, setMode: number, regsIn: BigUint64Array,
-    target: number, timeoutUs: number, regsOut: BigUint64Array, info: Int32Array, prefer: number,
+    target: number, timeoutUs: number, regsOut: BigUint64Array, info: Int32Array,
   ): number;
   inject(tid: number, gadget: number, nr: number, args: Float64Array, info: Int32Array): number;
   tgkill(tgid: number, tid: number, sig: number): number;

@@ -164,7 +164,8 @@ export class PtracePlatform implements Platform {
   }
 
   get runningCount(): number {
-    return this.running;
+    // A held stop counts: the run loop must wait for it, not sleep.
+    return this.running + (this.held !== null ? 1 : 0);
   }
 
   /** The CPU the tracer thread is pinned to (-1: not pinned; threads are then not bound). */
@@ -188,16 +189,45 @@ export class PtracePlatform implements Platform {
   /** Running threads in the order they were resumed (a Set keeps insertion order). */
   private readonly runOrder = new Set<PtraceThread>();
 
-  /** preferred names the thread a wait polls first: the longest-running of
-   *  several that stop often, which most likely stopped first. A wait on the
-   *  process group would report the thread attached first instead: a reader
-   *  resumed after its writer then always meets an empty socket and blocks,
-   *  where handling the write first lets the read complete at once.
-   *  resuming: threads about to be resumed, not yet counted. 0: none. */
-  private preferred(resuming = 0): number {
-    if (this.runOrder.size + resuming < 2) return 0;
-    const head = this.runOrder.values().next().value as PtraceThread;
-    return head.runAvg < BIND_BELOW_US ? head.tid : 0;
+  /** A stop taken from the host but not yet reported (see reorder). */
+  private held: Stop | null = null;
+  private readonly heldRegs = new BigUint64Array(ptrace.NUM_REGS);
+  private readonly heldInfo = new Int32Array(2);
+
+  /** See Platform.waitsFirst (set by the kernel). */
+  waitsFirst: ((nr: number) => boolean) | null = null;
+
+  /**
+   * reorder picks which of two stopped threads to report first. wait4 on the
+   * process group reports the stopped thread attached first, whatever its
+   * syscall: in a loopback TCP stream the reader was attached first, so its
+   * read was always handled before the write that would feed it, and it
+   * blocked (and was woken a moment later) on every read. When s stopped at
+   * a syscall that may wait (waitsFirst) and another thread that stops often
+   * is running, a WNOHANG wait on that one's tid asks whether it stopped too;
+   * if its syscall may not wait, it is reported first. The other stop is held
+   * for the next wait. head: that other thread, chosen before the wait.
+   */
+  private reorder(s: Stop | null | undefined, head: PtraceThread | null): Stop | null | undefined {
+    const mayWait = this.waitsFirst;
+    if (!s || mayWait === null || head === null || s.thread === head || !head.running || head.runAvg >= BIND_BELOW_US) return s;
+    if (s.kind !== StopKind.Syscall || !mayWait((s.thread as PtraceThread).regs.orig_rax)) return s;
+    const r = native.wait(head.tid, 0, this.heldRegs, this.heldInfo);
+    if (r !== head.tid) return s;
+    const other = this.decode(r, this.heldRegs, this.heldInfo);
+    if (!other) return s;
+    if (other.kind === StopKind.Syscall && mayWait((other.thread as PtraceThread).regs.orig_rax)) {
+      this.held = other;
+      return s;
+    }
+    this.held = s;
+    return other;
+  }
+
+  /** headOf is the earliest-resumed running thread other than except, if any. */
+  private headOf(except: PtraceThread | null): PtraceThread | null {
+    for (const t of this.runOrder) if (t !== except) return t;
+    return null;
   }
 
   /** markRunning records that a resume of pt succeeded. */
@@ -251,11 +281,17 @@ export class PtracePlatform implements Platform {
   }
 
   wait(timeoutUs: number): Stop | null {
+    if (this.held !== null) {
+      const h = this.held;
+      this.held = null;
+      return h;
+    }
     const deadline = timeoutUs > 0 ? performance.now() + timeoutUs / 1000 : 0;
     for (;;) {
       const cap = this.capped(timeoutUs);
-      const r = native.wait(-this.pgid, cap, this.stopRegs, this.info, this.preferred(1));
-      const s = this.decode(r);
+      const head = this.runOrder.size > 1 ? this.headOf(null) : null;
+      const r = native.wait(-this.pgid, cap, this.stopRegs, this.info);
+      const s = this.reorder(this.decode(r, this.stopRegs, this.info), head);
       if (s === undefined) continue;
       if (s !== null || cap === timeoutUs) return s;
       this.unbindLongRunners();
@@ -269,18 +305,25 @@ export class PtracePlatform implements Platform {
 
   resumeAndWait(t: Thread, dirty: RegsDirty, sig: number, timeoutUs: number): Stop | null {
     const pt = t as PtraceThread;
+    if (this.held !== null) {
+      // A stop is already waiting to be reported: resume without waiting.
+      this.resume(pt, dirty, sig);
+      if (!pt.alive) return { thread: pt, kind: StopKind.Gone, sig: 0 };
+      return this.wait(timeoutUs);
+    }
     this.bind(pt);
     const start = performance.now();
     const cap = this.capped(timeoutUs);
-    // pt is resumed last: a preferred thread is one resumed before it.
+    // pt is resumed last: the head is a thread resumed before it.
+    const head = this.headOf(pt);
     const r = native.resumeAndWait(
-      pt.tid, ptrace.PTRACE_SYSEMU, sig, dirty, pt.regs.u64, -this.pgid, cap, this.stopRegs, this.info, this.preferred(1));
+      pt.tid, ptrace.PTRACE_SYSEMU, sig, dirty, pt.regs.u64, -this.pgid, cap, this.stopRegs, this.info);
     if (r === -3 /* ESRCH: died before resuming */) {
       this.lost(pt);
       return { thread: pt, kind: StopKind.Gone, sig: 0 };
     }
     this.markRunning(pt);
-    const s = this.decode(r);
+    const s = this.reorder(this.decode(r, this.stopRegs, this.info), head);
     if (s === undefined) return this.wait(timeoutUs);
     if (s !== null || cap === timeoutUs) return s;
     this.unbindLongRunners();
@@ -298,14 +341,14 @@ export class PtracePlatform implements Platform {
 
   /** decode turns a wait result into a Stop: null on timeout, undefined for an
    *  event to ignore (the exit of a thread the Sentry already let go). */
-  private decode(r: number): Stop | null | undefined {
+  private decode(r: number, regs: BigUint64Array, info: Int32Array): Stop | null | undefined {
     if (r === 0) return null;
     if (r < 0) {
       if (r === -10 /* ECHILD */) return null;
       throw new HostError('wait', -r);
     }
     const t = this.threads.get(r);
-    const status = this.info[0];
+    const status = info[0];
     if (!t) return undefined;
     this.stopped(t);
     if (t.running) this.running--;
@@ -317,7 +360,7 @@ export class PtracePlatform implements Platform {
       t.as.threads.delete(t);
       return { thread: t, kind: StopKind.Gone, sig: status & 0x7f };
     }
-    t.regs.u64.set(this.stopRegs);
+    t.regs.u64.set(regs);
     const sig = (status >> 8) & 0xff;
     if (sig === SYSCALL_STOP) return { thread: t, kind: StopKind.Syscall, sig: 0 };
     return { thread: t, kind: StopKind.Signal, sig };
@@ -356,6 +399,7 @@ export class PtracePlatform implements Platform {
   }
 
   private forget(t: PtraceThread): void {
+    if (this.held?.thread === t) this.held = null;
     this.lost(t);
     this.threads.delete(t.tid);
     t.as.threads.delete(t);

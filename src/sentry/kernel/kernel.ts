@@ -4,6 +4,7 @@
 // Fast path: a syscall whose handler returns synchronously is answered and
 // the thread resumed in the same native call that waits for its next stop.
 
+import { SYSNO } from '../../abi/linux/sysno.js';
 import { RegsDirty, StopKind } from '../../platform/platform.js';
 import type { Platform, Stop } from '../../platform/platform.js';
 import type { SyscallResult } from '../syscalls/syscalls.js';
@@ -21,6 +22,18 @@ import type { ThreadGroup } from './thread_group.js';
 
 /** Microtask turns given to promise chains after a wake-up (each await hop is one). */
 const WAKE_TURNS = 8;
+
+/** Syscalls that may have to wait for another thread's (reads, receives,
+ *  accepts, readiness waits): of two threads stopped at once, the platform
+ *  reports the other first (see Platform.waitsFirst), so a write is handled
+ *  before the read it would satisfy, which then completes without blocking. */
+const WAITS_FIRST = new Uint8Array(512);
+for (const nr of [
+  SYSNO.read, SYSNO.readv, SYSNO.recvfrom, SYSNO.recvmsg, SYSNO.recvmmsg, SYSNO.accept, SYSNO.accept4,
+  SYSNO.poll, SYSNO.ppoll, SYSNO.select, SYSNO.pselect6, SYSNO.epoll_wait, SYSNO.epoll_pwait, SYSNO.epoll_pwait2,
+  SYSNO.wait4, SYSNO.waitid, SYSNO.msgrcv, SYSNO.mq_timedreceive,
+]) WAITS_FIRST[nr] = 1;
+const waitsFirst = (nr: number): boolean => nr >= 0 && nr < WAITS_FIRST.length && WAITS_FIRST[nr] === 1;
 /** How long a blocking platform wait may last while the event loop has work. */
 const POLL_US = 10_000;
 
@@ -62,6 +75,7 @@ export class Kernel {
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
+    if ('waitsFirst' in this.platform) this.platform.waitsFirst = waitsFirst;
     this.vfs = opts.vfs;
     this.log = opts.log;
     this.hostname = opts.hostname;
