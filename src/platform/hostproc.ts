@@ -3,7 +3,10 @@
 // src/runsc/boot/confine.ts). Every read goes through one directory fd, the
 // only base the Sentry's seccomp filter lets it open anything from, and only
 // read-only. Files here describe the Sentry and its stubs (CPU times, maps of
-// shared memory, fd positions), never the guest's view of /proc.
+// shared memory, fd positions), never the guest's view of /proc. One
+// exception: with --network=host the Sentry's network namespace is the
+// host's, and self/net/* is what the guest's /proc/net shows of it
+// (src/sentry/socket/hostinet/inventory.ts).
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -344,3 +344,100 @@ for (const name of ['tcp_loopback', 'udp_loopback']) {
     }
   });
 }
+
+/** names of the interfaces a /proc/net/dev text lists. */
+function devNames(text) {
+  return text.split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean).sort();
+}
+
+test('/proc/net describes the host network: interfaces, routes, counters', { skip }, async () => {
+  const prog = `
+import json
+out = {}
+for f in ['dev', 'route', 'snmp', 'netstat', 'sockstat', 'ipv6_route', 'if_inet6', 'snmp6']:
+    try:
+        out[f] = open('/proc/net/' + f).read()
+    except OSError as e:
+        out[f] = 'error %d' % e.errno
+print(json.dumps(out))
+`;
+  const r = await run(['--network=host', 'do', PY, '-c', prog]);
+  assert.equal(r.code, 0, r.err);
+  const got = JSON.parse(r.out);
+  assert.deepEqual(devNames(got.dev), devNames(fs.readFileSync('/proc/net/dev', 'utf8')));
+  // Routes and the counters' names are the host's (the counters themselves move).
+  const routes = (t) => t.split('\n').map((l) => l.split('\t').slice(0, 3).join(' ')).join('\n');
+  assert.equal(routes(got.route), routes(fs.readFileSync('/proc/net/route', 'utf8')));
+  const names = (t) => t.split('\n').filter((_, i) => i % 2 === 0).join('\n');
+  assert.equal(names(got.snmp), names(fs.readFileSync('/proc/net/snmp', 'utf8')));
+  assert.equal(names(got.netstat), names(fs.readFileSync('/proc/net/netstat', 'utf8')));
+  assert.match(got.sockstat, /^sockets: used \d+\nTCP: inuse/);
+  for (const f of ['ipv6_route', 'if_inet6', 'snmp6']) {
+    if (fs.existsSync(`/proc/net/${f}`)) assert.doesNotMatch(got[f], /^error/, f);
+  }
+  if (fs.existsSync('/proc/net/if_inet6')) {
+    const addrs = (t) => t.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(0, 1).concat(l.trim().split(/\s+/).slice(-1)).join(' ')).sort();
+    assert.deepEqual(addrs(got.if_inet6), addrs(fs.readFileSync('/proc/net/if_inet6', 'utf8')));
+  }
+});
+
+// gVisor's hostinet lists in /proc/net/tcp only the sockets of the sandbox's
+// own socket table, and so does tsvisor: the host's file is filtered down to
+// the rows of the host sockets the guest holds (and connections on their
+// listening ports), with the guest's inode numbers. A host listener outside
+// the sandbox is not shown, by /proc/net/tcp, ss (sock_diag) or netstat.
+test('/proc/net/tcp, ss and netstat list the sandbox\'s own sockets, not the host\'s', { skip }, async () => {
+  const outside = await listenHost();
+  const hostPort = outside.address().port;
+  const prog = `
+import json, os, shutil, socket, subprocess
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(3)
+port = s.getsockname()[1]
+c = socket.create_connection(('127.0.0.1', port))
+a, _ = s.accept()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(('127.0.0.1', 0))
+def run(cmd):
+    if not shutil.which(cmd[0]):
+        return None
+    return subprocess.run(cmd, capture_output=True, text=True).stdout
+print(json.dumps({
+    'port': port, 'ino': os.fstat(s.fileno()).st_ino, 'cport': c.getsockname()[1], 'uport': u.getsockname()[1],
+    'uino': os.fstat(u.fileno()).st_ino,
+    'tcp': open('/proc/net/tcp').read(), 'udp': open('/proc/net/udp').read(),
+    'ss': run(['ss', '-tln']), 'ssa': run(['ss', '-tan']), 'netstat': run(['netstat', '-tln']),
+}))
+`;
+  try {
+    const r = await run(['--network=host', 'do', PY, '-c', prog]);
+    assert.equal(r.code, 0, r.err);
+    const g = JSON.parse(r.out);
+    const hex = (p) => p.toString(16).toUpperCase().padStart(4, '0');
+    const rows = g.tcp.split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/));
+    // The listener (state 0A) with the guest's inode, and both ends of the connection.
+    const listener = rows.find((f) => f[1] === `0100007F:${hex(g.port)}` && f[3] === '0A');
+    assert.ok(listener, g.tcp);
+    assert.equal(Number(listener[9]), g.ino);
+    assert.equal(listener[11], '0000000000000000');
+    assert.ok(rows.some((f) => f[1] === `0100007F:${hex(g.cport)}` && f[2] === `0100007F:${hex(g.port)}` && f[3] === '01'), g.tcp);
+    assert.ok(rows.some((f) => f[1] === `0100007F:${hex(g.port)}` && f[2] === `0100007F:${hex(g.cport)}` && f[3] === '01'), g.tcp);
+    assert.equal(rows.length, 3, g.tcp);
+    assert.ok(!g.tcp.includes(`:${hex(hostPort)} `), `host listener ${hostPort} shown:\n${g.tcp}`);
+    const urow = g.udp.split('\n').slice(1).find((l) => l.includes(`0100007F:${hex(g.uport)} `));
+    assert.ok(urow, g.udp);
+    assert.equal(Number(urow.trim().split(/\s+/)[9]), g.uino);
+    if (g.ss !== null) {
+      assert.match(g.ss, new RegExp(`LISTEN .*127\\.0\\.0\\.1:${g.port}\\b`));
+      assert.doesNotMatch(g.ss, new RegExp(`:${hostPort}\\b`));
+      assert.match(g.ssa, new RegExp(`ESTAB .*127\\.0\\.0\\.1:${g.cport} +127\\.0\\.0\\.1:${g.port}\\b`));
+    }
+    if (g.netstat !== null) {
+      assert.match(g.netstat, new RegExp(`127\\.0\\.0\\.1:${g.port} .*LISTEN`));
+      assert.doesNotMatch(g.netstat, new RegExp(`:${hostPort}\\b`));
+    }
+  } finally {
+    outside.close();
+  }
+});

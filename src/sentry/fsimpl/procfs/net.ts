@@ -2,6 +2,7 @@
 // stack as Linux's seq files print it (net/ipv4/tcp_ipv4.c, udp.c, route.c,
 // net/ipv6/addrconf.c, net/unix/af_unix.c, net/core/net-procfs.c), so
 // netstat, ss -a (its fallback) and ifconfig read the sandbox, not the host.
+// With --network=host they read the host's network (see hostFiles below).
 
 import type { Address, NIC, Stack } from '../../../netstack/index.js';
 import { TCPEndpoint, UDPEndpoint } from '../../../netstack/index.js';
@@ -14,8 +15,10 @@ import * as linuxerr from '../../../abi/linux/errno.js';
 import type { Task } from '../../kernel/task.js';
 import type { Caller } from '../../vfs/inode.js';
 import { isTask } from '../../vfs/special.js';
-import type { Spec } from './synthetic.js';
-import { dir, file } from './synthetic.js';
+import { hostInetText, readHostNet } from '../../socket/hostinet/inventory.js';
+import { usesHostNetwork } from '../../socket/hostinet/hostinet.js';
+import type { DirOps, Spec } from './synthetic.js';
+import { dynDir, file, tableOps } from './synthetic.js';
 
 function callerTask(c: Caller): Task {
   if (!isTask(c)) throw linuxerr.ENOENT;
@@ -227,8 +230,8 @@ function snmpText(s: Stack): string {
   ]);
 }
 
-/** netDir is the Spec of /proc/[pid]/net (every process shares the sandbox's one stack). */
-export const netDir: Spec = dir({
+/** ownFiles is /proc/[pid]/net of the sandbox's own stack (every process shares it). */
+const ownFiles: Record<string, Spec> = {
   dev: file((c) => devText(stackOf(c))),
   if_inet6: file((c) => ifInet6Text(stackOf(c))),
   route: file((c) => routeText(stackOf(c))),
@@ -243,4 +246,33 @@ export const netDir: Spec = dir({
   raw: file((c) => rawText(stackOf(c), false)),
   raw6: file((c) => rawText(stackOf(c), true)),
   arp: file(() => 'IP address       HW type     Flags       HW address            Mask     Device\n'),
+};
+
+/** HOST_FILES describe the network namespace as a whole: with --network=host
+ *  (the Sentry's namespace is the host's) they are the host's, as gVisor's
+ *  hostinet serves its interfaces, routes and counters from the host. */
+const HOST_FILES = ['dev', 'if_inet6', 'route', 'ipv6_route', 'snmp', 'snmp6', 'netstat', 'sockstat', 'sockstat6'];
+
+/** hostFiles is /proc/[pid]/net with --network=host: the host's tables, and
+ *  the host's socket lists cut down to the sandbox's own sockets. */
+const hostFiles: Record<string, Spec> = {
+  ...ownFiles,
+  ...Object.fromEntries(HOST_FILES.map((n) => [n, file(() => readHostNet(n))])),
+  tcp: file((c) => hostInetText(callerTask(c).kernel, 'tcp')),
+  tcp6: file((c) => hostInetText(callerTask(c).kernel, 'tcp6')),
+  udp: file((c) => hostInetText(callerTask(c).kernel, 'udp')),
+  udp6: file((c) => hostInetText(callerTask(c).kernel, 'udp6')),
+};
+
+const ownOps = tableOps(ownFiles);
+const hostOps = tableOps(hostFiles);
+
+function opsFor(c: Caller): DirOps {
+  return isTask(c) && usesHostNetwork(c.kernel) ? hostOps : ownOps;
+}
+
+/** netDir is the Spec of /proc/[pid]/net. */
+export const netDir: Spec = dynDir({
+  lookup: (c, name, d) => opsFor(c).lookup(c, name, d),
+  names: (c, d) => opsFor(c).names(c, d),
 });

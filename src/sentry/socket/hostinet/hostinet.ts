@@ -17,16 +17,22 @@ const IPPROTO_UDP = 17;
 const IPPROTO_ICMPV6 = 58;
 const NETLINK_ROUTE = 0;
 
-const hostKernels = new WeakSet<Kernel>();
+/** The kernels in host mode, each with its live inet host sockets. */
+const hostKernels = new WeakMap<Kernel, Set<HostSocket>>();
 
 /** enableHostNetwork puts k's inet sockets on the host's network stack. */
 export function enableHostNetwork(k: Kernel): void {
-  hostKernels.add(k);
+  if (!hostKernels.has(k)) hostKernels.set(k, new Set());
 }
 
 /** usesHostNetwork reports whether k is in host mode. */
 export function usesHostNetwork(k: Kernel): boolean {
   return hostKernels.has(k);
+}
+
+/** hostSockets lists k's open AF_INET/AF_INET6 host sockets (none unless in host mode). */
+export function hostSockets(k: Kernel): HostSocket[] {
+  return [...(hostKernels.get(k) ?? [])];
 }
 
 /** protocolFor checks (type, protocol) against what hostinet carries: TCP, UDP
@@ -52,7 +58,7 @@ function create(t: Task, family: number, type: number, protocol: number): Socket
   const p = protocolFor(family, type, protocol);
   const fd = native.netSocket(family, type, p);
   if (fd < 0) throw linuxerr.fromErrno(-fd);
-  return new HostSocket(t.creds, family, type, p, fd);
+  return new HostSocket(t.creds, family, type, p, fd, hostKernels.get(t.kernel) ?? null);
 }
 
 /** createNetlink makes NETLINK_ROUTE sockets host sockets, so that the guest

@@ -6,7 +6,7 @@
 // blocked guest call never blocks the Sentry, O_NONBLOCK is the guest file's
 // flag alone, and a signal ends the wait with EINTR as for any socket.
 
-import { closeSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { native } from '../../../platform/ptrace/native.js';
 import type { Task } from '../../kernel/task.js';
@@ -63,23 +63,50 @@ export class HostSocket extends Socket {
   private readonly stream: boolean;
   /** A blocking connect is waiting for the host's handshake. */
   private connectWait = false;
+  /** registry lists the kernel's live inet host sockets (for /proc/net and sock_diag). */
+  private readonly registry: Set<HostSocket> | null;
+  private hostIno_ = -1;
 
-  constructor(creds: { fsuid: number; fsgid: number }, family: number, type: number, protocol: number, fd: number) {
+  constructor(creds: { fsuid: number; fsgid: number }, family: number, type: number, protocol: number, fd: number,
+    registry: Set<HostSocket> | null = null) {
     super(creds, type, protocol);
     this.family = family;
     this.fd = fd;
     this.stream = type === abi.SOCK_STREAM;
+    this.registry = registry;
     const r = watch(fd, this.waitQueue);
     if (r < 0) {
       closeSync(fd);
       this.fd = -1;
       throw err(r);
     }
+    registry?.add(this);
   }
 
   /** hostFd is the host socket (tests, diagnostics). */
   get hostFd(): number {
     return this.fd;
+  }
+
+  /** hostIno is the host socket's inode (the inode column of the host's
+   *  /proc/net files), or 0 once released. */
+  get hostIno(): number {
+    if (this.hostIno_ < 0 && this.fd >= 0) {
+      try {
+        this.hostIno_ = fstatSync(this.fd).ino;
+      } catch {
+        return 0;
+      }
+    }
+    return Math.max(0, this.hostIno_);
+  }
+
+  /** hostOption reads an option of the host socket (at most size bytes), or null when the host refuses. */
+  hostOption(level: number, name: number, size: number): Uint8Array | null {
+    if (this.fd < 0) return null;
+    const b = new Uint8Array(size);
+    const r = native.netGetsockopt(this.fd, level, name, b);
+    return r < 0 ? null : b.subarray(0, r);
   }
 
   get isListening(): boolean {
@@ -106,7 +133,7 @@ export class HostSocket extends Socket {
   accept(t: Task): Socket {
     const r = native.netAccept(this.fd, addrBuf, lenOut);
     if (r < 0) throw err(r);
-    const s = new HostSocket(t.creds, this.family, this.type, this.protocol, r);
+    const s = new HostSocket(t.creds, this.family, this.type, this.protocol, r, this.registry);
     // Linux clones the listener's sock: the Sentry-side options carry over.
     const o = this.opts;
     Object.assign(s.opts, { rcvtimeo: o.rcvtimeo, sndtimeo: o.sndtimeo, rcvlowat: o.rcvlowat, priority: o.priority, mark: o.mark });
@@ -300,6 +327,7 @@ export class HostSocket extends Socket {
 
   release(): void {
     if (this.fd < 0) return;
+    this.registry?.delete(this);
     unwatch(this.fd);
     try {
       closeSync(this.fd);

@@ -8,8 +8,7 @@
 //
 // Every socket listed is the sandbox's own: its netstack endpoints and its
 // Unix sockets. With --network=host the guest's inet sockets are host
-// sockets, which must not be shown (the host's would come with them), so
-// inet requests then find no handler and `ss` falls back to /proc/net.
+// sockets: only the sandbox's own are listed, never the host's others.
 
 import * as linuxerr from '../../../abi/linux/errno.js';
 import { PROTO_TCP } from '../inventory.js';

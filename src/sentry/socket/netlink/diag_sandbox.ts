@@ -1,9 +1,11 @@
 // The sandbox's sockets as NETLINK_SOCK_DIAG lists them (diag.ts encodes):
 // the netstack's TCP and UDP endpoints through the inventory /proc/net uses,
-// and the live Unix sockets.
+// and the live Unix sockets; with --network=host, the guest's host sockets
+// (hostinet/inventory.ts).
 
 import type { Kernel } from '../../kernel/kernel.js';
 import { usesHostNetwork } from '../hostinet/hostinet.js';
+import { hostInetSockInfos } from '../hostinet/inventory.js';
 import { PROTO_TCP, PROTO_UDP } from '../inventory.js';
 import { stackFor } from '../netstack/stack.js';
 import type { UnixSocket } from '../unix/unix.js';
@@ -49,10 +51,8 @@ export function diagContext(k: Kernel, admin: boolean): DiagContext {
   return {
     inet: (protocol) => {
       if (protocol !== PROTO_TCP && protocol !== PROTO_UDP) return null;
-      if (usesHostNetwork(k)) {
-        k.log.warnOnce('sock_diag:host', 'sock_diag: inet sockets are host sockets with --network=host; not listed (ENOENT)');
-        return null;
-      }
+      // Host mode: the sandbox's own host sockets, from the host's /proc/net rows.
+      if (usesHostNetwork(k)) return hostInetSockInfos(k, protocol);
       return inetSockInfos(stackFor(k), protocol);
     },
     // Connections not yet accepted have no socket file: Linux skips them.
