@@ -428,6 +428,21 @@ const netPrograms = [
     argv: ['/usr/bin/node', path.join(PROGS, 'node_http.mjs')] },
 ];
 
+/** Servers a new user runs: nginx (2 workers, sendfile, reload, quit) and redis
+ *  (BGSAVE from a forked child over a big heap). Ports 17301/17311 and 17401-2/17411-2. */
+const NGINX_OUT = 'config-ok\npid-file-ok\nworkers 2\nmaster: nginx: master process\n2 nginx: worker process\nhello nginx\naccept_mutex off\nseq-same\nbig-same\nrange-same\n200 12 1\n200 108894 0\n200 5242880 0\n404 153 0\n200 12 0\nhead 200\nContent-Type: application/octet-stream\nContent-Length: 5242880\nstatus-page 200\nparallel 10 same\naccept_mutex on\nafter reload workers 2 old-left 0\nbig-same-after-reload\nnginx exit 0\npid-file-removed\nworkers left 0\nbig requests logged 15\nerrors 0\ndone\n';
+const REDIS_OUT = 'PONG\nOK 1000 values 1000 last v1000\n1000\n1001\nOK\nbig-same\n2000000\n1\nq woken \n1\nhello\nbenchmark 2 tests\nOK\n301003\nBackground saving started\n3000\nrdb_changes_since_last_save:3000\nrdb_last_bgsave_status:ok\nrdb-exists\nRDB looks OK!\n301003 keys read\n301003\nparent-changed\nredis exit 0\nsnapshot-is-fork-time-state\n1\ndone\n';
+const serverPrograms = [
+  { name: 'prog/nginx', requires: ['/usr/sbin/nginx', '/usr/bin/curl', '/usr/bin/pgrep', '/usr/bin/ps'], runscFlags: NONET,
+    argv: ['/bin/sh', path.join(PROGS, 'nginx.sh')], stdout: NGINX_OUT },
+  { name: 'prog/nginx-hostnet', requires: ['/usr/sbin/nginx', '/usr/bin/curl', '/usr/bin/pgrep', '/usr/bin/ps'],
+    runscFlags: ['--network=host'], env: { NGINX_BASE: '17310' }, argv: ['/bin/sh', path.join(PROGS, 'nginx.sh')], stdout: NGINX_OUT },
+  { name: 'prog/redis', requires: ['/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/redis-benchmark', '/usr/bin/redis-check-rdb'],
+    runscFlags: NONET, argv: ['/bin/sh', path.join(PROGS, 'redis.sh')], stdout: REDIS_OUT },
+  { name: 'prog/redis-hostnet', requires: ['/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/redis-benchmark', '/usr/bin/redis-check-rdb'],
+    runscFlags: ['--network=host'], env: { REDIS_BASE: '17410' }, argv: ['/bin/sh', path.join(PROGS, 'redis.sh')], stdout: REDIS_OUT },
+];
+
 /** System V and POSIX IPC, /proc/[pid]/ns. */
 const IPCS_PL = "use IPC::SysV qw(IPC_CREAT IPC_EXCL IPC_RMID);\nmy $key = 0x7a000000 + $$;\nmy $q = msgget($key, IPC_CREAT | IPC_EXCL | 0640) // die \"msgget: $!\";\nmsgsnd($q, pack(\"l! a*\", 1, \"hello\"), 0) or die \"msgsnd: $!\";\nmsgsnd($q, pack(\"l! a*\", 2, \"abc\"), 0) or die \"msgsnd: $!\";\nmy $s = semget($key, 3, IPC_CREAT | IPC_EXCL | 0600) // die \"semget: $!\";\nmy $hex = sprintf(\"0x%08x\", $key);\nfor my $opt ('-q', '-s') {\n  for (`ipcs $opt`) { my @f = split; print join(\" \", $opt, @f[3..$#f]), \"\\n\" if $f[0] eq $hex; }\n}\nmy $row = (grep { /^\\s*$key\\s/ } `cat /proc/sysvipc/msg`)[0];\nmy @f = split ' ', $row; print \"proc msg perms=$f[2] cbytes=$f[3] qnum=$f[4]\\n\";\nmsgctl($q, IPC_RMID, 0); semctl($s, 0, IPC_RMID, 0);\nprint scalar(grep { /^$hex/ } `ipcs`), \" left\\n\";\n";
 const MP_PY = "import multiprocessing as mp\ndef work(sem, lock, q, v, i):\n    with sem:\n        with lock:\n            v.value += i\n    q.put(i * i)\nif __name__ == '__main__':\n    ctx = mp.get_context('fork')\n    sem = ctx.Semaphore(2); lock = ctx.Lock(); q = ctx.Queue(); v = ctx.Value('i', 0)\n    ps = [ctx.Process(target=work, args=(sem, lock, q, v, i)) for i in range(6)]\n    for p in ps: p.start()\n    got = sorted(q.get() for _ in ps)\n    for p in ps: p.join()\n    print(v.value, got, [p.exitcode for p in ps])\n    with ctx.Pool(2) as pool: print(pool.map(abs, [-1, -2, 3]))\n    b = ctx.Barrier(3); print(b.parties)\n";
@@ -456,7 +471,7 @@ const procCases = [
 
 export const cases = [
   ...acceptance, ...escape, ...busybox, ...coreutils, ...bashCases, ...python, ...exits, ...stdio, ...cli,
-  ...vfsCases, ...programs, ...netPrograms, ...ipcCases, ...procCases,
+  ...vfsCases, ...programs, ...netPrograms, ...serverPrograms, ...ipcCases, ...procCases,
 ];
 
 /**

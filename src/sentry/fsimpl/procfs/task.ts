@@ -38,6 +38,39 @@ function nulJoin(v: string[]): string {
   return v.length ? v.join('\0') + '\0' : '';
 }
 
+const NONE = new Uint8Array(0);
+
+/** cmdlineOf reads the arguments from the process's memory, as Linux's
+ *  get_mm_cmdline does, so that a title a process wrote over them
+ *  (setproctitle: nginx, postgres, sshd) is what ps shows. */
+function cmdlineOf(t: Task): Uint8Array {
+  const mm = t.mm;
+  const start = mm.argStart;
+  const end = mm.argEnd;
+  if (t.tg.zombie || mm.users === 0) return NONE;
+  if (start === 0) return Buffer.from(nulJoin(t.tg.argv)); // no image loaded by the Sentry
+  if (start >= end) return NONE;
+  // A title may run on into the environment strings when they follow the arguments.
+  const limit = mm.envStart === end && mm.envEnd >= mm.envStart ? mm.envEnd : end;
+  const last = new Uint8Array(1);
+  if (mm.copyInPartial(end - 1, last) === 1 && last[0] !== 0) {
+    // The arguments' final NUL was overwritten: the title ends at its first
+    // NUL (included), within a page.
+    const buf = new Uint8Array(Math.min(PAGE, limit - start));
+    const got = mm.copyInPartial(start, buf);
+    const nul = buf.subarray(0, got).indexOf(0);
+    return buf.subarray(0, nul < 0 ? got : nul + 1);
+  }
+  return areaOf(t, start, end);
+}
+
+/** areaOf reads [start, end) of t's memory, as far as it is mapped. */
+function areaOf(t: Task, start: number, end: number): Uint8Array {
+  if (t.tg.zombie || t.mm.users === 0 || start === 0 || start >= end) return NONE;
+  const buf = new Uint8Array(end - start);
+  return buf.subarray(0, t.mm.copyInPartial(start, buf));
+}
+
 function hex16(v: bigint): string {
   return v.toString(16).padStart(16, '0');
 }
@@ -269,7 +302,7 @@ export function taskDir(t: Task, thread: boolean): Spec {
   const table: Record<string, Spec> = {
     auxv: pfile(() => t.mm.auxv, 0o400),
     cgroup: ptext('0::/\n'),
-    cmdline: pfile(() => nulJoin(tg.argv)),
+    cmdline: pfile(() => cmdlineOf(t)),
     comm: pfile(() => t.name + '\n', 0o644, (c, src) => {
       if (!isTask(c) || c.tg !== tg) throw linuxerr.EINVAL;
       let name = Buffer.from(src).toString().replace(/\n$/, '');
@@ -279,7 +312,8 @@ export function taskDir(t: Task, thread: boolean): Spec {
     }),
     cwd: link((c) => pathOf(mayTrace(c, t).fs.cwd ?? root(), callerTask(c).fs.root ?? root()),
       (c) => mayTrace(c, t).fs.cwd),
-    environ: pfile(() => nulJoin(tg.envp), 0o400),
+    environ: pfile(() => (t.mm.envStart === 0 && !tg.zombie ? nulJoin(tg.envp) : areaOf(t, t.mm.envStart, t.mm.envEnd)),
+      0o400),
     exe: link((c) => {
       mayTrace(c, t);
       if (!tg.exe) throw linuxerr.ENOENT;

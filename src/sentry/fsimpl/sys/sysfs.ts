@@ -1,5 +1,5 @@
 // /sys, minimal: a read-only tree with what common programs read (the CPU
-// lists glibc's get_nprocs uses).
+// lists glibc's get_nprocs uses, the transparent huge page policy).
 
 import { HOST_CPUS } from '../../../platform/hostproc.js';
 import { kernelCaller } from '../../vfs/caller.js';
@@ -28,7 +28,12 @@ export function newSysfs(): Tmpfs {
   const cpu = mkdirs(c, fs.root, 'devices/system/cpu');
   for (const f of ['online', 'possible', 'present']) put(c, cpu, f, cpus);
   mkdirs(c, fs.root, 'fs/cgroup');
-  mkdirs(c, fs.root, 'kernel/mm');
+  // Guest memory never gets transparent huge pages from the Sentry
+  // (MADV_HUGEPAGE is a hint it ignores): say so to those who check (redis,
+  // jemalloc, databases), rather than leave the files missing.
+  const thp = mkdirs(c, fs.root, 'kernel/mm/transparent_hugepage');
+  put(c, thp, 'enabled', 'always madvise [never]\n');
+  put(c, thp, 'defrag', 'always defer defer+madvise madvise [never]\n');
   mkdirs(c, fs.root, 'class');
   mkdirs(c, fs.root, 'bus');
   return fs;
