@@ -154,6 +154,8 @@ const coreutils = [
 /** bash features. */
 const bashCases = [
   { name: 'bash/pipeline', argv: bash("echo c a b | tr ' ' '\\n' | sort -r | head -2") },
+  // A bare command name: found through PATH, argv[0] stays as typed.
+  { name: 'bash/argv0-as-given', argv: ['sh', '-c', 'echo $0; tr "\\0" " " < /proc/self/cmdline; echo'] },
   { name: 'bash/subshell', argv: bash('(cd /etc && pwd); pwd; x=1; (x=2; echo inner $x); echo outer $x'), cwd: '/usr' },
   { name: 'bash/command-substitution', argv: bash('echo "$(echo inner $(echo nested))"; n=$(ls /etc/apt | wc -l); echo $((n > 0)); echo `echo backticks`') },
   { name: 'bash/redirections',

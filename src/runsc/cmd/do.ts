@@ -2,7 +2,7 @@
 // is the guest's root, read-only with an in-memory writable layer on top; the
 // caller's environment, working directory and stdio are passed through.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FlagError, parseFlags } from '../config/flags.js';
@@ -18,22 +18,6 @@ export const DO_FLAGS: FlagSpec[] = [
   { name: 'force-overlay', kind: 'bool', help: 'use an overlay for the root (always on: false, which gVisor has to give the command write access to the host, is refused)', default: true },
   { name: 'volume', kind: 'list', help: 'bind mount SRC:DST[:ro] of a host path (repeatable)', default: [] },
 ];
-
-/** lookPath finds cmd in the sandbox's PATH as seen through root. */
-function lookPath(cmd: string, envPath: string, root: string): string {
-  if (cmd.includes('/')) return cmd;
-  for (const dir of envPath.split(':')) {
-    if (!dir) continue;
-    const p = path.posix.join(dir, cmd);
-    try {
-      const st = statSync(path.join(root, p));
-      if (st.isFile() && (st.mode & 0o111)) return p;
-    } catch {
-      // not here
-    }
-  }
-  return cmd;
-}
 
 /** callerEnviron is runsc's environment in its original order (process.env reorders it). */
 function callerEnviron(): string[] {
@@ -83,6 +67,8 @@ export async function doCmd(conf: Config, args: string[]): Promise<number> {
     return { hostPath: path.resolve(src), guestPath: dst, readonly: mode === 'ro' };
   });
   const envp = callerEnviron();
-  const argv = [lookPath(rest[0], process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', root), ...rest.slice(1)];
+  // argv[0] stays as given (sh -c 'echo $0' says sh, as natively and under
+  // gVisor): the guest's execvp searches its PATH for a name without a slash.
+  const argv = [...rest];
   return runSandbox(conf, { argv, envp, cwd, hostRoot: root, volumes, hostname: os.hostname(), ip: values.ip as string });
 }
