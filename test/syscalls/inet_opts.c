@@ -4,26 +4,12 @@
  * transfer between sockets with such buffers, and raw sockets, which need
  * CAP_NET_RAW (busybox ping). Only ephemeral ports on loopback are used. */
 #include "test.h"
+#include "inet_test.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-
-static struct sockaddr_in lo4(int port) {
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-static int port_of(int fd) {
-  struct sockaddr_in a;
-  socklen_t l = sizeof a;
-  if (getsockname(fd, (struct sockaddr *)&a, &l) < 0) return -1;
-  return ntohs(a.sin_port);
-}
 
 static int getint(int fd, int level, int name) {
   int v = -12345;

@@ -4,6 +4,7 @@
  * MSG_DONTWAIT / MSG_WAITALL, queue ioctls, options, IPv6 and v4-mapped
  * peers, interface ioctls for lo. Only ephemeral ports are used. */
 #include "test.h"
+#include "inet_test.h"
 #include <arpa/inet.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -12,22 +13,6 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-
-static struct sockaddr_in lo4(int port) {
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-static int port_of(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t l = sizeof ss;
-  if (getsockname(fd, (struct sockaddr *)&ss, &l) < 0) return -1;
-  return ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-                                 : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
 
 /* A listener on 127.0.0.1 and an ephemeral port. */
 static int listener4(int *port) {

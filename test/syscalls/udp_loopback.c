@@ -2,27 +2,12 @@
  * sendto/recvfrom, MSG_TRUNC, MSG_PEEK, FIONREAD, connect filtering and
  * ECONNREFUSED, shutdown, poll, errors. Only ephemeral ports are used. */
 #include "test.h"
+#include "inet_test.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-
-static struct sockaddr_in lo4(int port) {
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-static int port_of(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t l = sizeof ss;
-  if (getsockname(fd, (struct sockaddr *)&ss, &l) < 0) return -1;
-  return ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-                                 : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
 
 static int bound4(void) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
