@@ -12,28 +12,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { REPO, RUNSC, run } from './runsc.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const RUNSC = process.env.TSV_RUNSC_BIN ?? path.join(REPO, 'bin', 'runsc');
 const PY = '/usr/bin/python3';
 const skip = !fs.existsSync(PY) && 'needs /usr/bin/python3';
 
-/** run runs argv in the sandbox and resolves with its status and output. */
-function run(args, timeout = 60000) {
-  return new Promise((resolve) => {
-    const p = spawn(RUNSC, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeout);
-    p.on('close', (code, sig) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 128, sig, out, err });
-    });
-  });
-}
 
 /** listenHost starts a TCP server on the host's 127.0.0.1 answering "pong:" + the first chunk. */
 async function listenHost() {

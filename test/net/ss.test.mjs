@@ -6,33 +6,15 @@
 // does not list: no host socket may show up.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { run } from './runsc.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const RUNSC = process.env.TSV_RUNSC_BIN ?? path.join(REPO, 'bin', 'runsc');
 const SS = '/usr/bin/ss';
 const PY = '/usr/bin/python3';
 const skip = (!fs.existsSync(SS) && 'needs iproute2 ss') || (!fs.existsSync(PY) && 'needs python3');
 
-function run(args, timeout = 60000) {
-  return new Promise((resolve) => {
-    const p = spawn(RUNSC, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeout);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 128, out, err });
-    });
-  });
-}
 
 // A python program holding sockets open while ss runs as its child.
 const PROG = `
