@@ -111,16 +111,21 @@ function smallWindowPair(rcvbuf: number, filter?: Parameters<typeof stackPair>[0
   return { p, client, server: l.accept().ep };
 }
 
+/** writeUntilFull writes data until the endpoint takes no more; returns the count taken. */
+function writeUntilFull(ep: { write(d: Uint8Array): number }, data: Uint8Array): number {
+  let off = 0;
+  for (;;) {
+    const n = tryOp(() => ep.write(data.subarray(off)));
+    if (n === undefined || n === 0) return off;
+    off += n;
+  }
+}
+
 test('TCP: window full while the receiver does not read, then drained', () => {
   const { p, client, server } = smallWindowPair(16384); // 16 KiB of window
   client.setOption('SO_SNDBUF', 16384);
   const data = pattern(200_000, 5);
-  let off = 0;
-  for (;;) {
-    const n = tryOp(() => client.write(data.subarray(off)));
-    if (n === undefined || n === 0) break;
-    off += n;
-  }
+  const off = writeUntilFull(client, data);
   p.clock.advance(5000);
   assert.ok(off < data.length, 'writer blocked');
   assert.equal(client.readiness(EVENT_OUT), 0, 'not writable when full');
@@ -560,12 +565,7 @@ test('TCP: tryReadTo and writeSpace say would-block as values, errors still thro
   client.setOption('SO_SNDBUF', 16384);
   assert.ok(client.writeSpace() > 0, 'room before writing');
   const data = pattern(200_000, 7);
-  let off = 0;
-  for (;;) {
-    const n = tryOp(() => client.write(data.subarray(off)));
-    if (n === undefined || n === 0) break;
-    off += n;
-  }
+  writeUntilFull(client, data);
   p.clock.advance(5000);
   assert.equal(client.writeSpace(), 0, 'a full send buffer: 0, not a throw');
   assert.ok(server.tryReadTo(1 << 20, put) > 0, 'data once it arrived');
