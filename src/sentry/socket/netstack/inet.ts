@@ -11,7 +11,7 @@ import * as linuxerr from '../../../abi/linux/errno.js';
 import type { FullAddress, IntOption, PingEndpoint, RawEndpoint, RawPacket, UDPEndpoint } from '../../../netstack/index.js';
 import {
   ErrAlreadyConnecting, ErrClosedForSend, ErrConnectStarted, ErrWouldBlock, READ_WOULD_BLOCK, TCPEndpoint, TcpipError,
-  encodeTcpInfo, errWouldBlock, linuxIntOption,
+  encodeTcpInfo, linuxIntOption,
 } from '../../../netstack/index.js';
 import type { AddressSpace } from '../../../platform/platform.js';
 import type { Task } from '../../kernel/task.js';
@@ -45,7 +45,6 @@ const UNPRIVILEGED_PORT_START = 1024;
 const TCP_CHUNK = 256 * 1024;
 /** The largest read(2) readGuest serves (the syscall layer reads in chunks of this size). */
 const DIRECT_READ_MAX = 1 << 20;
-const EMPTY = new Uint8Array(0);
 
 type Kind = 'tcp' | 'udp' | 'ping' | 'raw';
 type Endpoint = TCPEndpoint | UDPEndpoint | PingEndpoint | RawEndpoint;
