@@ -40,7 +40,7 @@ import { cgroupStats, existingCgroup, joinCgroup, pidsDirs, relativePath } from 
 import type { ExitRecord } from '../container/state.js';
 import { Conn, ControlServer } from '../sandbox/control.js';
 import type { ControlRequest, ProcessInfo } from '../sandbox/control.js';
-import { checkProcess, loadSpec, rootfsPath } from '../specutils/spec.js';
+import { checkProcess, loadSpec } from '../specutils/spec.js';
 import type { Process, Spec } from '../specutils/spec.js';
 import { hostRlimits } from './limits.js';
 import { applyMounts, finishContainerRoot, mkdirAll, newContainerVFS, planMounts } from './mounts.js';

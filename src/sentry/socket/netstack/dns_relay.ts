@@ -90,7 +90,7 @@ export class DnsRelay implements DnsAsker {
   /** Counters for diagnostics. */
   readonly stats = { queries: 0, answers: 0, dropped: 0, hostErrors: 0 };
 
-  constructor(private readonly stack: Stack, private readonly cfg: DnsRelayConfig, private readonly log: (msg: string) => void) {
+  constructor(stack: Stack, private readonly cfg: DnsRelayConfig, private readonly log: (msg: string) => void) {
     this.ep = new UDPEndpoint(stack, 4);
     // Bound before any guest runs: no guest socket can take the address first.
     this.ep.bind({ addr: ipv4(cfg.address), port: cfg.port });
